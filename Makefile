@@ -1,0 +1,65 @@
+# PT Desk — build, run and test.
+#
+#   make run    installs what the app needs (Debian/Ubuntu), builds, starts it
+#   make test   installs what the tests need, runs every test
+#
+# Everything else here is a helper of those two, or packaging.
+
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+
+# Debian packages: to build the desktop app (cgo, OpenGL, X11) ...
+BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
+              libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# ... and to run the tests: a display, a session bus with a real keyring,
+# a real browser, a real PostgreSQL client, screenshots.
+TEST_PKGS  := $(BUILD_PKGS) xvfb xauth x11-apps imagemagick dbus gnome-keyring \
+              chromium xdotool sqlite3 postgresql-client
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run build test deps-build deps-test vet bench screenshots package package-windows clean
+
+run: deps-build build
+	./$(BIN)/ptdesk
+
+build:
+	$(GO) build -o $(BIN)/ptdesk ./cmd/ptdesk
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ptdeskctl ./cmd/ptdeskctl
+
+# install-missing PKGS: apt-get only what dpkg does not have yet.
+define install-missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps-build:
+	$(call install-missing,$(BUILD_PKGS))
+
+deps-test:
+	$(call install-missing,$(TEST_PKGS))
+
+vet:
+	$(GO) vet ./...
+	@if $(GO) list -deps ./core/... | grep -q '^fyne.io/'; then echo "core/ must not depend on fyne.io"; exit 1; fi
+	@if $(GO) list -deps ./cmd/ptdeskctl | grep -q '^fyne.io/'; then echo "cmd/ptdeskctl must not link fyne.io"; exit 1; fi
+
+# The tests run inside their own D-Bus session with a fresh, unlocked
+# gnome-keyring and a virtual X display, so the real keyring and real
+# windows are exercised without touching the developer's own.
+test: deps-test vet
+	.ci/test-session.sh
+
+bench:
+	$(GO) run ./cmd/ptdeskbench -out docs/benchmarks.md
+
+screenshots: deps-test
+	docs/screenshots/capture.sh
+
+clean:
+	rm -rf $(BIN) dist
