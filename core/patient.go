@@ -187,7 +187,7 @@ func ValidateBirthYear(y int, now time.Time) error {
 // address (no display name).
 func NormalizeEmail(s string) (string, error) {
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") || strings.ContainsAny(s, "<>") {
+	if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") || strings.ContainsAny(s, "<>\"") || strings.ContainsAny(a.Address, " \t") {
 		return "", Errorf(EINVALID, "email", "Email %q is not a valid address like name@example.com.", s)
 	}
 	return a.Address, nil

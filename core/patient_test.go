@@ -36,6 +36,7 @@ func TestPatientNormalize(t *testing.T) {
 		{name: "email ok", in: core.Patient{FirstName: "A", LastName: "B", BirthYear: 1970, Email: " jane@example.org "},
 			want: core.Patient{FirstName: "A", LastName: "B", BirthYear: 1970, Email: "jane@example.org"}},
 		{name: "email bad", in: core.Patient{FirstName: "A", LastName: "B", Email: "jane.example.org"}, field: "email"},
+		{name: "email quoted local part", in: core.Patient{FirstName: "A", LastName: "B", Email: `"a b"@example.com`}, field: "email"},
 		{name: "email with display name", in: core.Patient{FirstName: "A", LastName: "B", Email: "Jane <jane@example.org>"}, field: "email"},
 		{name: "phone national GB", in: core.Patient{FirstName: "A", LastName: "B", BirthYear: 1970, Phone: "07911 123456"},
 			want: core.Patient{FirstName: "A", LastName: "B", BirthYear: 1970, Phone: "+447911123456"}},
@@ -149,6 +150,11 @@ func TestPractitionerServer(t *testing.T) {
 		{"https://example.com?q=1", "", false},
 		{"de", "", false},
 		{"javascript:alert(1)", "", false},
+		{"https://a;b.example.com", "", false},
+		{"https://exa'mple.com", "", false},
+		{"https://example.com:", "", false},
+		{"https://bücher.example", "", false},
+		{"https://example.com:0", "", false},
 	}
 	for _, tt := range tests {
 		p := core.Practitioner{Name: "Dr Lee", Server: tt.in}

@@ -117,13 +117,19 @@ func NormalizeOrigin(s, field string) (string, error) {
 	default:
 		return "", Errorf(EINVALID, field, "%q must start with https:// (or http:// for the sandbox on this computer).", s)
 	}
-	if port := u.Port(); port != "" && !validPort.MatchString(port) {
+	if port := u.Port(); (port != "" && !validPort.MatchString(port)) || strings.HasSuffix(host, ":") {
 		return "", Errorf(EINVALID, field, "%q has an invalid port.", s)
+	}
+	if h := u.Hostname(); !validHost.MatchString(strings.ToLower(h)) && h != "::1" {
+		return "", Errorf(EINVALID, field, "%q has a host name with characters a web address cannot have.", s)
 	}
 	return scheme + "://" + host, nil
 }
 
-var validPort = regexp.MustCompile(`^[1-9][0-9]{0,4}$`)
+var (
+	validPort = regexp.MustCompile(`^[1-9][0-9]{0,4}$`)
+	validHost = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+)
 
 // IsLoopbackHost reports whether host (without port or brackets) is
 // localhost or a loopback address.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"ptdesk/core"
-	"ptdesk/core/internal/realtest"
+	"ptdesk/core/testkit"
 	"ptdesk/core/keys"
 	"ptdesk/core/secrets"
 )
@@ -58,14 +58,14 @@ func TestMemory(t *testing.T) { contract(t, secrets.NewMemory()) }
 // keyring: gnome-keyring over D-Bus under 'make test'.
 func TestRealKeyring(t *testing.T) {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		realtest.Missing(t, "a D-Bus session with a Secret Service keyring", "run inside dbus-run-session with gnome-keyring-daemon unlocked")
+		testkit.Missing(t, "a D-Bus session with a Secret Service keyring", "run inside dbus-run-session with gnome-keyring-daemon unlocked")
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	kr := secrets.NewKeyring("ptdesk-test-" + hex.EncodeToString(b))
 	probe := "probe"
 	if err := kr.SetSecret(probe, "x"); err != nil {
-		realtest.Missing(t, "a working Secret Service keyring", err.Error())
+		testkit.Missing(t, "a working Secret Service keyring", err.Error())
 	}
 	_ = kr.DeleteSecret(probe)
 	contract(t, kr)

@@ -1,8 +1,11 @@
-// Package realtest decides what a test does when the real thing it needs (a
+// Package testkit holds what PT Desk's tests share across packages: what
+// to do when a real tool is missing, and a headless Chromium to drive.
+//
+// Missing decides what a test does when the real thing it needs (a
 // keyring, a browser, a database server) is missing: on a developer's
 // machine it skips with a message saying how to run it; under 'make test'
 // (PTDESK_REQUIRE_REAL=1), which installs everything, it fails.
-package realtest
+package testkit
 
 import (
 	"os"
