@@ -91,17 +91,23 @@ func (b *Browser) Visit(tb testing.TB, url string, done func(loc string) bool) s
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		tb.Fatalf("visit: %v", err)
 	}
+	var last string
+	var lastErr error
 	for {
+		// While the page navigates (the form posts itself), the location
+		// can briefly not be read: keep polling until the deadline.
 		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			tb.Fatalf("visit: %v (last location %q)", err, loc)
-		}
-		if done(loc) {
-			return loc
+		if err == nil {
+			last = loc
+			if done(loc) {
+				return loc
+			}
+		} else {
+			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
-			tb.Fatalf("visit: %v (last location %q)", ctx.Err(), loc)
+			tb.Fatalf("visit: %v (last location %q, last error %v)", ctx.Err(), last, lastErr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -110,11 +116,19 @@ func (b *Browser) Visit(tb testing.TB, url string, done func(loc string) bool) s
 // Text is the visible text of the current page.
 func (b *Browser) Text(tb testing.TB) string {
 	tb.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
-	if err != nil {
-		tb.Fatal(err)
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	for {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		if err == nil {
+			return s
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("read page text: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return s
 }
 
 // ScriptsRan lists the dialogs and console messages seen so far: a page

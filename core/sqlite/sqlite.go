@@ -1,0 +1,376 @@
+// Package sqlite is the embedded store of one desk: the whole directory in
+// one SQLite file in the data directory, with an FTS5 token index for search
+// as you type. It implements core.Store and passes the shared contract suite
+// in ptdesk/core/storetest, like every other backend.
+//
+// The file is opened in WAL mode with a busy timeout, and every write
+// transaction begins IMMEDIATE, so that the desktop app and the command line
+// can use the same data directory at the same time: readers never wait and
+// writers queue instead of failing.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+
+	"ptdesk/core"
+)
+
+// Compile-time check that DB is a complete store.
+var _ core.Store = (*DB)(nil)
+
+// cacheSize is each connection's page cache, in the negative KiB of PRAGMA
+// cache_size: enough for the upper levels of every index of a large
+// directory.
+const cacheSize = -32 << 10
+
+// BusyTimeout is how long a write waits for another connection's write (the
+// other program, or an import in progress) before it gives up.
+const BusyTimeout = 5 * time.Second
+
+// exactSearchLimit is the number of token matches up to which a search reads
+// all of them and sorts; above it the matches are dense enough that reading
+// the name indexes in order finds the first page sooner (see search.go).
+const exactSearchLimit = 1000
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the directory in one SQLite file. It is safe for concurrent use.
+type DB struct {
+	sql  *sql.DB
+	path string
+	now  func() time.Time
+
+	// exactLimit is exactSearchLimit; tests lower it to exercise both ways
+	// of answering a search.
+	exactLimit int
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// Option changes how Open sets up a DB.
+type Option func(*DB)
+
+// WithNow sets the clock that stamps created, updated and opened times; the
+// default is time.Now.
+func WithNow(now func() time.Time) Option {
+	return func(db *DB) {
+		if now != nil {
+			db.now = now
+		}
+	}
+}
+
+// Open opens the SQLite file at path, creating it (readable by its owner
+// only) and its directory if needed, and brings its schema up to date. Two
+// processes may open the same file at once.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	db := &DB{path: path, now: time.Now, exactLimit: exactSearchLimit, stmts: map[string]*sql.Stmt{}}
+	for _, o := range opts {
+		o(db)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open db: create directory: %w", err)
+	}
+	// Create the file ourselves so that it, and the -wal and -shm files
+	// SQLite gives the same mode, are private to the user.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open db: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open db: %w", err)
+	}
+	sqldb, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open db: %w", err)
+	}
+	// Keep a few connections open: each has its own page cache and prepared
+	// statements, which search as you type relies on.
+	sqldb.SetMaxIdleConns(4)
+	sqldb.SetConnMaxIdleTime(0)
+	db.sql = sqldb
+	if err := db.migrateWhenFree(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open db %s: %w", filepath.Base(path), err)
+	}
+	return db, nil
+}
+
+// migrateWhenFree migrates, retrying for up to BusyTimeout while another
+// process holds the file. SQLite does not wait by itself in one case: while
+// another connection turns a new file to WAL, switching the journal mode
+// fails at once with SQLITE_BUSY.
+func (db *DB) migrateWhenFree(ctx context.Context) error {
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		err := db.migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// dsn is the connection string: every connection gets the busy timeout
+// first, then WAL, foreign keys and NORMAL sync (safe with WAL); write
+// transactions take the write lock when they begin, so two writers never
+// deadlock upgrading read locks.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", cacheSize))
+	q.Set("_txlock", "immediate")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes the prepared statements and the connections.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	for k, s := range db.stmts {
+		s.Close()
+		delete(db.stmts, k)
+	}
+	db.mu.Unlock()
+	if err := db.sql.Close(); err != nil {
+		return fmt.Errorf("close db: %w", err)
+	}
+	return nil
+}
+
+// stmt returns the prepared statement for query, preparing it once. The
+// statements are few and fixed (search builds at most a handful of shapes
+// per number of terms), so the cache needs no eviction.
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if s, ok := db.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	db.stmts[query] = s
+	return s, nil
+}
+
+// migration is one numbered schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, n := range names {
+		base := filepath.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", base)
+		}
+		b, err := migrations.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the migrations the file lacks, all in one write
+// transaction: a second process opening the file at the same moment waits
+// for it and then finds nothing left to do.
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", db.busy(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	newest := 0
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		applied[v] = true
+		newest = max(newest, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(ms) > 0 && newest > ms[len(ms)-1].version {
+		return core.Errorf(core.EINTERNAL, "", "The data directory was written by a newer PT Desk (schema %d, this one knows %d); update PT Desk.", newest, ms[len(ms)-1].version)
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, toDB(db.now())); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", db.busy(err))
+	}
+	return nil
+}
+
+// SchemaVersion is the number of the newest migration applied to the file.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// stamp is the current time as the store keeps it: UTC, to the microsecond
+// (what every backend can store exactly).
+func (db *DB) stamp() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+
+func toDB(t time.Time) int64 { return t.UnixMicro() }
+
+func fromDB(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// busy turns SQLite's "database is locked" after the busy timeout into a
+// sentence a person can act on; other errors pass through.
+func (db *DB) busy(err error) error {
+	if isBusy(err) {
+		return &busyError{
+			reason: core.Errorf(core.ECONFLICT, "", "The patient directory is busy: another program or an import is writing to it. Try again in a moment."),
+			cause:  err,
+		}
+	}
+	return err
+}
+
+// isBusy reports SQLITE_BUSY (any extended code) anywhere in err's chain.
+func isBusy(err error) bool {
+	var se *sqlite3.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3lib.SQLITE_BUSY
+}
+
+// busyError is the *core.Error that explains a timed-out lock, with the
+// driver's error kept in the chain.
+type busyError struct {
+	reason *core.Error
+	cause  error
+}
+
+func (b *busyError) Error() string { return b.reason.Message }
+
+func (b *busyError) Unwrap() []error { return []error{b.reason, b.cause} }
+
+// isUnique reports a UNIQUE or PRIMARY KEY constraint failure.
+func isUnique(err error) bool {
+	var se *sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// nextID takes the next number of counter name that no row of table uses.
+func nextID(ctx context.Context, tx *sql.Tx, counter, table string) (string, error) {
+	for {
+		var n int64
+		if err := tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value`, counter).Scan(&n); err != nil {
+			return "", fmt.Errorf("next %s id: %w", counter, err)
+		}
+		id := strconv.FormatInt(n, 10)
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return id, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("next %s id: %w", counter, err)
+		}
+	}
+}
+
+// skipID moves counter name past an explicit id made of digits, so that a
+// later assigned id never equals it.
+func skipID(ctx context.Context, tx *sql.Tx, counter, id string) error {
+	n, ok := numericID(id)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = max(value, ?) WHERE name = ?`, n, counter); err != nil {
+		return fmt.Errorf("advance %s counter: %w", counter, err)
+	}
+	return nil
+}
+
+// numericID parses an id made only of digits that fits in an int64.
+func numericID(id string) (int64, bool) {
+	if id == "" {
+		return 0, false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	return n, err == nil
+}
