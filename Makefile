@@ -15,7 +15,8 @@ BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 # ... and to run the tests: a display, a session bus with a real keyring,
 # a real browser, a real PostgreSQL client, screenshots.
 TEST_PKGS  := $(BUILD_PKGS) xvfb xauth x11-apps imagemagick dbus gnome-keyring \
-              chromium xdotool sqlite3 postgresql-client
+              chromium xdotool sqlite3 postgresql-client curl \
+              gcc-mingw-w64-x86-64 wine64
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -54,6 +55,7 @@ vet:
 # windows are exercised without touching the developer's own.
 test: deps-test vet
 	.ci/test-session.sh
+	.ci/windows-smoke.sh
 
 bench:
 	$(GO) run ./cmd/ptdeskbench -out docs/benchmarks.md
