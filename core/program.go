@@ -86,9 +86,16 @@ type ProgramStore interface {
 	// RecordWebhook durably records a received event (committed and synced
 	// before it returns: only then may the webhook be answered 200). A
 	// repeated delivery — same token, patient and file URL, or same token,
-	// patient, name and date_iso — is not recorded again: duplicate is true
-	// and e.ID is the earlier event's.
+	// patient, name, date_iso and updated — is not recorded again:
+	// duplicate is true and e.ID is the earlier event's. (An update sent
+	// with the creation time of the program it updates is not taken for a
+	// repeat of the assignment.)
 	RecordWebhook(ctx context.Context, e *WebhookEvent) (duplicate bool, err error)
+	// RecordWebhooks records several events as RecordWebhook does, with one
+	// commit and one sync for all of them (group commit: the receiver
+	// answers webhooks arriving together after one sync); duplicates[i] is
+	// es[i]'s. On error none of them is recorded.
+	RecordWebhooks(ctx context.Context, es []*WebhookEvent) (duplicates []bool, err error)
 	// AcquireWorkerLease makes owner the only worker of this queue until
 	// now+ttl, renewing its own lease; false when another owner holds an
 	// unexpired one.

@@ -116,5 +116,6 @@ type Store interface {
 	PatientStore
 	PractitionerStore
 	ActivityStore
+	ProgramStore
 	Close() error
 }

@@ -31,7 +31,7 @@ type cli struct {
 	// opener and secrets replace the system browser and keyring (tests).
 	opener  ptsso.Opener
 	secrets core.SecretStore
-	desk   *desk.Desk
+	desk    *desk.Desk
 }
 
 // command is one subcommand; run gets the arguments after its name.
@@ -74,6 +74,7 @@ func commands() []command {
 		{"programs inbox", "[--json] [--all]", "list program webhooks not filed (unmatched, refused, expired, waiting)", cmdProgramsInbox},
 		{"programs retry", "EVENT_ID", "try an inbox event again now", cmdProgramsRetry},
 		{"programs assign", "EVENT_ID PATIENT_ID", "file an inbox event with a patient", cmdProgramsAssign},
+		{"migrate", "--from sqlite:PATH --to postgres://... [--merge] [--json]", "copy a desk's directory into a clinic's PostgreSQL database", cmdMigrate},
 	}
 }
 

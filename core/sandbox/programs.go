@@ -272,6 +272,8 @@ func sha(b []byte) string {
 // "?", which is enough for a stand-in.
 func renderProgramPDF(program, client, practitioner string, updated bool, created time.Time) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
+	// Uncompressed, so that people and tests can see the names in it.
+	pdf.SetCompression(false)
 	pdf.SetCreationDate(created)
 	pdf.SetModificationDate(created)
 	pdf.SetTitle(program, true)

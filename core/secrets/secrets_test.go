@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"ptdesk/core"
-	"ptdesk/core/testkit"
 	"ptdesk/core/keys"
 	"ptdesk/core/secrets"
+	"ptdesk/core/testkit"
 )
 
 // contract is what every core.SecretStore must do.

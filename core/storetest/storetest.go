@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 	t.Run("Practitioners", func(t *testing.T) { runPractitioners(t, open) })
 	t.Run("Activity", func(t *testing.T) { runActivity(t, open) })
 	t.Run("Import", func(t *testing.T) { runImport(t, open) })
+	t.Run("Programs", func(t *testing.T) { RunPrograms(t, open) })
 }
 
 // base is a fixed, whole-second instant for times the suite passes in, so
