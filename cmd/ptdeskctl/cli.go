@@ -32,6 +32,8 @@ type cli struct {
 	opener  ptsso.Opener
 	secrets core.SecretStore
 	desk    *desk.Desk
+	// progressShown says a progress line is open on stderr.
+	progressShown bool
 }
 
 // command is one subcommand; run gets the arguments after its name.
@@ -57,6 +59,8 @@ func commands() []command {
 		{"patients edit", "ID [same flags as add]", "change a patient's fields", cmdPatientsEdit},
 		{"patients show", "[--json] ID", "print one patient", cmdPatientsShow},
 		{"patients archive", "ID", "hide a patient from search; the id stays", cmdPatientsArchive},
+		{"patients import", "FILE [--format csv|fhir] [--map ...] [--dry-run] [--date-order dmy|mdy] [--errors OUT.csv] [--force]", "import patients from a PMS export", cmdPatientsImport},
+		{"patients export", "[--format csv|fhir] [--out FILE]", "export the whole directory", cmdPatientsExport},
 		{"patients search", "[--json] [--limit N] QUERY...", "search as the app does", cmdPatientsSearch},
 		{"practitioners add", "--name NAME [--email E] [--server us|uk|ie|ca|au|nz|staging|ORIGIN]", "add a practitioner; prints the id", cmdPractitionersAdd},
 		{"practitioners edit", "PRACTITIONER [--name N] [--email E] [--server S]", "change a practitioner", cmdPractitionersEdit},
