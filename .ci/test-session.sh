@@ -21,7 +21,10 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 # The shared-store tests need PostgreSQL; start the local server if it is
 # installed but stopped. Without one they skip with a message.
-if [ -n "${PTDESK_TEST_DB:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+if [ -z "${PTDESK_TEST_DB:-}" ]; then
+  echo "NOTE: PTDESK_TEST_DB is not set, so the PostgreSQL tests will be skipped." >&2
+  echo "      To run them: PTDESK_TEST_DB=postgres://USER@HOST:5432/DB?sslmode=disable make test" >&2
+elif command -v pg_ctlcluster >/dev/null 2>&1; then
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     for v in /etc/postgresql/*/; do
       pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true
