@@ -20,7 +20,7 @@ TEST_PKGS  := $(BUILD_PKGS) xvfb xauth x11-apps imagemagick dbus gnome-keyring \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test deps-build deps-test vet bench screenshots package package-windows clean
+.PHONY: run build test deps-build deps-test deps-windows vet bench screenshots package package-windows clean
 
 run: deps-build build
 	./$(BIN)/ptdesk
@@ -62,6 +62,34 @@ bench:
 
 screenshots: deps-test
 	docs/screenshots/capture.sh
+
+# Packages. fyne reads FyneApp.toml from the folder it runs in, so the
+# binary is built first and packaged from the top level.
+FYNE_TOOL := $(shell $(GO) env GOPATH)/bin/fyne
+VERSION   := $(shell sed -n 's/^ *Version = "\(.*\)"/\1/p' FyneApp.toml)
+
+$(FYNE_TOOL):
+	$(GO) install fyne.io/tools/cmd/fyne@v1.7.4
+
+package: deps-build $(FYNE_TOOL)
+	mkdir -p dist
+	$(GO) build -trimpath -ldflags "-s -w" -o dist/ptdesk ./cmd/ptdesk
+	$(FYNE_TOOL) package -os linux --exe dist/ptdesk
+	mv "PT Desk.tar.xz" dist/ptdesk-$(VERSION)-linux-amd64.tar.xz
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o dist/ptdeskctl ./cmd/ptdeskctl
+
+deps-windows:
+	$(call install-missing,gcc-mingw-w64-x86-64)
+
+# Windows: ptdesk.exe with cgo through MinGW (icon and version metadata
+# embedded by fyne), ptdeskctl.exe in pure Go.
+package-windows: deps-windows $(FYNE_TOOL)
+	mkdir -p dist
+	cd cmd/ptdesk && CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
+	  $(FYNE_TOOL) package -os windows --release --name "PT Desk" --app-id com.ptdesk.app \
+	  --app-version $(VERSION) --app-build 1 --icon ../../assets/icon.png
+	mv "cmd/ptdesk/PT Desk.exe" dist/ptdesk.exe
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o dist/ptdeskctl.exe ./cmd/ptdeskctl
 
 clean:
 	rm -rf $(BIN) dist

@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -66,9 +67,9 @@ func Fold(s string) string {
 	if isLowerASCII(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
 	if isASCII(s) {
+		var b strings.Builder
+		b.Grow(len(s))
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			if 'A' <= c && c <= 'Z' {
@@ -78,6 +79,16 @@ func Fold(s string) string {
 		}
 		return b.String()
 	}
+	if f, ok := foldByRune(s); ok {
+		return f
+	}
+	return foldSlow(s)
+}
+
+// foldSlow is the definition of Fold, for any text.
+func foldSlow(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
 	for _, r := range norm.NFKD.String(s) {
 		r = unicode.ToLower(r)
 		if unicode.Is(unicode.M, r) {
@@ -90,6 +101,54 @@ func Fold(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// foldedRunes is Fold of each character below foldedRunesEnd (the Latin,
+// Greek and Cyrillic blocks and the Latin and Greek extended ones, where
+// nearly every name a clinic keeps is written), looked up instead of
+// decomposed: stores fold every name they write. Decomposition works
+// character by character except that it reorders runs of combining marks;
+// Fold drops those marks, so folding a text made of these characters is
+// folding each one. A character whose decomposition keeps a mark that Fold
+// does not drop is left out (ok false) and its text takes foldSlow.
+var foldedRunes = sync.OnceValue(func() []foldedRune {
+	t := make([]foldedRune, foldedRunesEnd)
+	for r := rune(0); r < foldedRunesEnd; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		s := string(r)
+		exact := true
+		for _, d := range norm.NFKD.String(s) {
+			if norm.NFKD.PropertiesString(string(d)).CCC() != 0 && !unicode.Is(unicode.M, unicode.ToLower(d)) {
+				exact = false
+			}
+		}
+		t[r] = foldedRune{folded: foldSlow(s), ok: exact}
+	}
+	return t
+})
+
+const foldedRunesEnd = 0x2000
+
+type foldedRune struct {
+	folded string
+	ok     bool
+}
+
+// foldByRune folds s with foldedRunes; ok is false when s has a character
+// the table does not cover.
+func foldByRune(s string) (string, bool) {
+	t := foldedRunes()
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r >= foldedRunesEnd || !t[r].ok {
+			return "", false
+		}
+		b.WriteString(t[r].folded)
+	}
+	return b.String(), true
 }
 
 func isASCII(s string) bool {
@@ -114,20 +173,60 @@ func isLowerASCII(s string) bool {
 // and private-use characters, the same classes the SQLite FTS5 unicode61
 // tokenizer keeps, so that both split folded text into the same words.
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z'
+	}
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
 }
 
 // Words returns the folded words of s: the runs of letters and digits left
 // after Fold. "O'Brien-Smith" has the words o, brien and smith.
 func Words(s string) []string {
-	return strings.FieldsFunc(Fold(s), func(r rune) bool { return !isWordRune(r) })
+	return appendWords(nil, Fold(s))
+}
+
+// appendWords appends the words of the folded text f to dst.
+func appendWords(dst []string, f string) []string {
+	start := -1
+	for i, r := range f {
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			dst = append(dst, f[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, f[start:])
+	}
+	return dst
 }
 
 // Key is s folded with everything but letters and digits removed: the
 // folded words joined. Stores keep Key(first name) and Key(last name) to
 // order and tier results, and to find an import's duplicate by name.
 func Key(s string) string {
-	return strings.Join(Words(s), "")
+	return keyOf(Fold(s))
+}
+
+// keyOf is the folded text f without the characters that are not part of
+// words.
+func keyOf(f string) string {
+	for i, r := range f {
+		if !isWordRune(r) {
+			b := make([]byte, i, len(f))
+			copy(b, f[:i])
+			for _, r := range f[i:] {
+				if isWordRune(r) {
+					b = utf8.AppendRune(b, r)
+				}
+			}
+			return string(b)
+		}
+	}
+	return f
 }
 
 // IDOrderKey orders patient ids as people expect: ids made only of digits
@@ -153,23 +252,38 @@ func isDigits(s string) bool {
 // PatientTokens returns the distinct tokens a query term can be a prefix of,
 // in a stable order (see the package comment for which they are).
 func PatientTokens(p *core.Patient) []string {
+	_, _, tokens := patientTokens(p)
+	return tokens
+}
+
+// patientTokens returns PatientTokens with the first and last name keys,
+// which it finds on the way.
+func patientTokens(p *core.Patient) (firstKey, lastKey string, tokens []string) {
 	out := make([]string, 0, 16)
 	add := func(t string) {
 		if t != "" && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
-	field := func(s string) {
-		w := Words(s)
-		for _, t := range w {
+	var words []string
+	field := func(s string) string {
+		f := Fold(s)
+		words = appendWords(words[:0], f)
+		for _, t := range words {
 			add(t)
 		}
-		if len(w) > 1 {
-			add(strings.Join(w, ""))
+		switch len(words) {
+		case 0:
+			return ""
+		case 1:
+			return words[0]
 		}
+		k := keyOf(f)
+		add(k)
+		return k
 	}
-	field(p.FirstName)
-	field(p.LastName)
+	firstKey = field(p.FirstName)
+	lastKey = field(p.LastName)
 	field(p.ID)
 	if p.Email != "" {
 		local, _, _ := strings.Cut(p.Email, "@")
@@ -185,7 +299,7 @@ func PatientTokens(p *core.Patient) []string {
 	if p.BirthYear != 0 {
 		add(strconv.Itoa(p.BirthYear))
 	}
-	return out
+	return firstKey, lastKey, out
 }
 
 // OtherTokens returns the patient's tokens that are not a prefix of the
@@ -194,14 +308,22 @@ func PatientTokens(p *core.Patient) []string {
 // Key(LastName) or of one of these, which lets a store keep the few tokens
 // that say more than the name keys apart from the keys.
 func OtherTokens(p *core.Patient) []string {
-	first, last := Key(p.FirstName), Key(p.LastName)
-	var out []string
-	for _, t := range PatientTokens(p) {
-		if !strings.HasPrefix(first, t) && !strings.HasPrefix(last, t) {
-			out = append(out, t)
+	_, _, other := Split(p)
+	return other
+}
+
+// Split returns Key(p.FirstName), Key(p.LastName) and OtherTokens(p),
+// folding each field once: what a store derives for every patient it
+// writes.
+func Split(p *core.Patient) (firstKey, lastKey string, other []string) {
+	firstKey, lastKey, tokens := patientTokens(p)
+	other = tokens[:0]
+	for _, t := range tokens {
+		if !strings.HasPrefix(firstKey, t) && !strings.HasPrefix(lastKey, t) {
+			other = append(other, t)
 		}
 	}
-	return out
+	return firstKey, lastKey, other
 }
 
 // TokenText is the tokens as one string, each preceded by a space: the form

@@ -208,3 +208,33 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+// Fold looks most characters up in a table instead of decomposing the
+// text; it must give what the definition gives, alone and next to the
+// characters that could interact with them (combining marks, which
+// decomposition reorders).
+func TestFoldShortcutsAgreeWithDefinition(t *testing.T) {
+	marks := []string{"", "\u0301", "\u0308\u0323", "\u0323\u0308", "\u0345", "\u05b0", "\u0652"}
+	for r := rune(1); r < 0x2100; r++ {
+		for _, m := range marks {
+			for _, s := range []string{string(r) + m, "A" + m + string(r), "é" + string(r) + m + "Ø"} {
+				if got, want := search.Fold(s), search.FoldDefinition(s); got != want {
+					t.Fatalf("Fold(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"Ὀδυσσεύς", "Nguyễn", "İlker", "ﬁona", "Straße", "Ǆemal", "ǅ", "Ⅻ", "日本語 Ü", "ＡＢＣ"} {
+		if got, want := search.Fold(s), search.FoldDefinition(s); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func BenchmarkSplit(b *testing.B) {
+	p := &core.Patient{ID: "P0001234", FirstName: "Łukasz", LastName: "Wiśniewski", Email: "l.wisniewski@example.org",
+		Phone: "+48501234567", BirthYear: 1980}
+	for b.Loop() {
+		search.Split(p)
+	}
+}

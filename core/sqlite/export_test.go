@@ -9,6 +9,15 @@ func (db *DB) MarkSchemaVersionForTest(ctx context.Context, v int) error {
 	return err
 }
 
-// SetExactSearchLimitForTest chooses how searches are answered: 0 reads the
-// name indexes tier by tier for every query, a large n sorts every match.
-func (db *DB) SetExactSearchLimitForTest(n int) { db.exactLimit = n }
+// SetSearchWayForTest chooses how tier 3 of a search is read: "sorted"
+// always from the token index and the other places other tokens are,
+// looked up one by one; "intersected" likewise but, for the other name
+// terms, checked against the anchor's ranges; "scanned" always from the
+// name indexes; "auto" as the directory's size and the query suggest.
+func (db *DB) SetSearchWayForTest(way string) {
+	db.way = map[string]int{"auto": wayAuto, "sorted": waySorted, "scanned": wayScanned, "intersected": wayIntersected}[way]
+}
+
+// SetImportTokenBatchForTest makes imports add new rows to the token index
+// n at a time, so that small tests go through several batches.
+func (db *DB) SetImportTokenBatchForTest(n int) { db.tokenBatch = int64(n) }

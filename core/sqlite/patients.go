@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"ptdesk/core"
@@ -18,10 +19,10 @@ const patientColumns = `id, first_name, last_name, birth_year, gender, email, ph
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// withSeq scans a row of seq followed by the patient columns, handing the
-// patient columns to scanPatient.
-func withSeq(row scanner, seq *int64) scanner {
-	return scanFunc(func(dest ...any) error { return row.Scan(append([]any{seq}, dest...)...) })
+// withSeq scans a row of seq and tokens followed by the patient columns,
+// handing the patient columns to scanPatient.
+func withSeq(row scanner, seq *int64, tokens *string) scanner {
+	return scanFunc(func(dest ...any) error { return row.Scan(append([]any{seq, tokens}, dest...)...) })
 }
 
 type scanFunc func(dest ...any) error
@@ -47,45 +48,99 @@ func scanPatient(s scanner) (*core.Patient, error) {
 }
 
 // derived is what the store keeps beside a patient's fields so that search
-// can use indexes: see ptdesk/core/search.
+// can use indexes: see ptdesk/core/search and the migration.
 type derived struct {
 	firstKey, lastKey, idKey string
-	// otherNumbers and otherWords are search.OtherTokens that start with a
-	// digit and the rest.
-	otherNumbers, otherWords string
-	// names and other are the token index's columns (see the migration).
-	names, other string
+	// tokens and other are search.OtherTokens but the birth year, split
+	// as the migration says, each as search.TokenText; tokens also holds
+	// the keyed tokens of other as keyedToken.
+	tokens, other string
+	// words are the name words in other, for name_words.
+	words []nameWord
 }
 
+// nameWord is a row of name_words.
+type nameWord struct{ word, kind, key string }
+
 func derive(p *core.Patient) derived {
-	d := derived{
-		firstKey: search.Key(p.FirstName),
-		lastKey:  search.Key(p.LastName),
-		idKey:    search.IDOrderKey(p.ID),
-	}
-	var numbers, words, other []string
-	names := []string{d.firstKey, d.lastKey}
-	for _, t := range search.OtherTokens(p) {
-		if search.IsNameTerm(t) {
-			words = append(words, t)
-		} else {
-			numbers = append(numbers, t)
-		}
-		if (d.firstKey != "" && strings.HasPrefix(t, d.firstKey)) || (d.lastKey != "" && strings.HasPrefix(t, d.lastKey)) {
-			names = append(names, t)
-		} else {
-			other = append(other, t)
+	// The birth year is searched in its own column (see the migration).
+	q := *p
+	q.BirthYear = 0
+	first, last, others := search.Split(&q)
+	d := derived{firstKey: first, lastKey: last, idKey: search.IDOrderKey(p.ID)}
+	// Only a name of several words has words that are not prefixes of
+	// its key.
+	var firstWords, lastWords, rest []string
+	if first != "" {
+		if firstWords = search.Words(p.FirstName); len(firstWords) < 2 {
+			firstWords = nil
 		}
 	}
-	d.otherNumbers, d.otherWords = search.TokenText(numbers), search.TokenText(words)
-	d.names, d.other = strings.Join(names, " "), strings.Join(other, " ")
+	if last != "" {
+		if lastWords = search.Words(p.LastName); len(lastWords) < 2 {
+			lastWords = nil
+		}
+	}
+	if firstWords != nil || lastWords != nil {
+		rest = search.PatientTokens(&core.Patient{ID: p.ID, Email: p.Email, Phone: p.Phone})
+	}
+	var tokens, other strings.Builder
+	for _, t := range others {
+		b := &tokens
+		key := ""
+		if first != "" && strings.HasPrefix(t, first) {
+			key = first
+		}
+		if last != "" && strings.HasPrefix(t, last) && len(last) > len(key) {
+			key = last
+		}
+		switch {
+		case key != "":
+			// The token index has it as _key_rest (see keyedToken).
+			tokens.WriteString(" " + keyedToken(key, t))
+			b = &other
+		case !slices.Contains(rest, t) && (slices.Contains(firstWords, t) || slices.Contains(lastWords, t)):
+			b = &other
+			if slices.Contains(firstWords, t) {
+				d.words = append(d.words, nameWord{t, "first", first})
+			}
+			if slices.Contains(lastWords, t) {
+				d.words = append(d.words, nameWord{t, "last", last})
+			}
+		}
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	d.tokens, d.other = tokens.String(), other.String()
 	return d
+}
+
+// keyedToken is how the token index holds a token that begins with a name
+// key (the longest that it begins with): an underscore, the key, another
+// underscore and the rest ("_jo_nowak" for Jo Nowak's "jonowak"). A term
+// longer than a key it begins with is then found as _key_rest* for each
+// such key, among the rows with that key only; the token as it is would be
+// found by every term that starts the key, which the key already answers.
+func keyedToken(key, token string) string { return "_" + key + "_" + token[len(key):] }
+
+// addWordsSQL records name words; they are only ever added (see the
+// migration).
+const addWordsSQL = `INSERT OR IGNORE INTO name_words (word, kind, key) VALUES (?, ?, ?)`
+
+// addWords records d's name words in the transaction of the write.
+func addWords(ctx context.Context, x execer, d derived) error {
+	for _, w := range d.words {
+		if _, err := x.ExecContext(ctx, addWordsSQL, w.word, w.kind, w.key); err != nil {
+			return fmt.Errorf("name words: %w", err)
+		}
+	}
+	return nil
 }
 
 // insertColumns are the columns a new row sets, in insertArgs order.
 const (
 	insertColumns = `id, id_key, first_name, last_name, birth_year, gender, email, phone, diagnosis_code,
-	archived, created_at, updated_at, version, first_key, last_key, other_numbers, other_words`
+	archived, created_at, updated_at, version, first_key, last_key, tokens, other`
 	insertedColumns = 18 // insertColumns and seq
 )
 
@@ -93,15 +148,16 @@ const insertPatientSQL = `INSERT INTO patients (` + insertColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // The token index is kept in step by the store, in the transaction of each
-// write (see the migration for why there are no triggers).
+// write (see the migration for why there are no triggers). A row without
+// such tokens has no entry.
 const (
-	indexTokensSQL   = `INSERT INTO patient_tokens (rowid, names, other) VALUES (?, ?, ?)`
-	unindexTokensSQL = `INSERT INTO patient_tokens (patient_tokens, rowid, names, other) VALUES ('delete', ?, ?, ?)`
+	indexTokensSQL   = `INSERT INTO patient_tokens (rowid, tokens) VALUES (?, ?)`
+	unindexTokensSQL = `INSERT INTO patient_tokens (patient_tokens, rowid, tokens) VALUES ('delete', ?, ?)`
 )
 
 func insertArgs(p *core.Patient, d derived, at int64) []any {
 	return []any{p.ID, d.idKey, p.FirstName, p.LastName, p.BirthYear, string(p.Gender), p.Email,
-		p.Phone, p.DiagnosisCode, boolInt(p.Archived), at, at, 1, d.firstKey, d.lastKey, d.otherNumbers, d.otherWords}
+		p.Phone, p.DiagnosisCode, boolInt(p.Archived), at, at, 1, d.firstKey, d.lastKey, d.tokens, d.other}
 }
 
 func boolInt(b bool) int {
@@ -149,8 +205,11 @@ func (db *DB) CreatePatient(ctx context.Context, p *core.Patient) error {
 	if err != nil {
 		return fmt.Errorf("create patient: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, indexTokensSQL, seq, d.names, d.other); err != nil {
-		return fmt.Errorf("create patient: index: %w", err)
+	if err := index(ctx, tx, seq, d.tokens); err != nil {
+		return fmt.Errorf("create patient: %w", err)
+	}
+	if err := addWords(ctx, tx, d); err != nil {
+		return fmt.Errorf("create patient: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create patient: %w", db.busy(err))
@@ -167,8 +226,11 @@ func (db *DB) UpdatePatient(ctx context.Context, p *core.Patient) error {
 		return fmt.Errorf("update patient: %w", db.busy(err))
 	}
 	defer tx.Rollback()
-	var seq int64
-	stored, err := scanPatient(withSeq(tx.QueryRowContext(ctx, `SELECT seq, `+patientColumns+` FROM patients WHERE id = ?`, p.ID), &seq))
+	var (
+		seq       int64
+		oldTokens string
+	)
+	stored, err := scanPatient(withSeq(tx.QueryRowContext(ctx, `SELECT seq, tokens, `+patientColumns+` FROM patients WHERE id = ?`, p.ID), &seq, &oldTokens))
 	if errors.Is(err, sql.ErrNoRows) {
 		return patientNotFound(p.ID)
 	}
@@ -176,7 +238,6 @@ func (db *DB) UpdatePatient(ctx context.Context, p *core.Patient) error {
 		return fmt.Errorf("update patient: %w", err)
 	}
 	version, created := stored.Version, toDB(stored.CreatedAt)
-	old := derive(stored)
 	if version != p.Version {
 		return core.Errorf(core.ECONFLICT, "version", "Patient %s was changed elsewhere since you opened it: reload it and make your change again.", p.ID)
 	}
@@ -184,12 +245,15 @@ func (db *DB) UpdatePatient(ctx context.Context, p *core.Patient) error {
 	now := db.stamp()
 	if _, err := tx.ExecContext(ctx, `UPDATE patients SET first_name = ?, last_name = ?, birth_year = ?,
 		gender = ?, email = ?, phone = ?, diagnosis_code = ?, archived = ?, updated_at = ?,
-		version = version + 1, first_key = ?, last_key = ?, other_numbers = ?, other_words = ? WHERE seq = ?`,
+		version = version + 1, first_key = ?, last_key = ?, tokens = ?, other = ? WHERE seq = ?`,
 		p.FirstName, p.LastName, p.BirthYear, string(p.Gender), p.Email, p.Phone, p.DiagnosisCode,
-		boolInt(p.Archived), toDB(now), d.firstKey, d.lastKey, d.otherNumbers, d.otherWords, seq); err != nil {
+		boolInt(p.Archived), toDB(now), d.firstKey, d.lastKey, d.tokens, d.other, seq); err != nil {
 		return fmt.Errorf("update patient: %w", err)
 	}
-	if err := reindex(ctx, tx, seq, old, d); err != nil {
+	if err := addWords(ctx, tx, d); err != nil {
+		return fmt.Errorf("update patient: %w", err)
+	}
+	if err := reindex(ctx, tx, seq, oldTokens, d.tokens); err != nil {
 		return fmt.Errorf("update patient: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -204,18 +268,28 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// reindex replaces a row's entry in the token index when it changed.
-func reindex(ctx context.Context, x execer, seq int64, old, d derived) error {
-	if old.names == d.names && old.other == d.other {
+// index adds a row's tokens to the token index.
+func index(ctx context.Context, x execer, seq int64, tokens string) error {
+	if tokens == "" {
 		return nil
 	}
-	if _, err := x.ExecContext(ctx, unindexTokensSQL, seq, old.names, old.other); err != nil {
-		return fmt.Errorf("unindex: %w", err)
-	}
-	if _, err := x.ExecContext(ctx, indexTokensSQL, seq, d.names, d.other); err != nil {
+	if _, err := x.ExecContext(ctx, indexTokensSQL, seq, tokens); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	return nil
+}
+
+// reindex replaces a row's entry in the token index when it changed.
+func reindex(ctx context.Context, x execer, seq int64, old, tokens string) error {
+	if old == tokens {
+		return nil
+	}
+	if old != "" {
+		if _, err := x.ExecContext(ctx, unindexTokensSQL, seq, old); err != nil {
+			return fmt.Errorf("unindex: %w", err)
+		}
+	}
+	return index(ctx, x, seq, tokens)
 }
 
 // Patient returns the patient with id, archived or not.

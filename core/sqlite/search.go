@@ -3,131 +3,148 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
-	"slices"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"ptdesk/core"
 	"ptdesk/core/search"
 )
 
 // SearchPatients answers search as you type with the rule of
-// ptdesk/core/search. Nothing is scored: each tier is read in its order and
-// reading stops once the limit is filled. Every row a search rejects is
-// rejected inside an index, without reading the table.
+// ptdesk/core/search. Nothing is scored: each tier is read in its order
+// from an index and reading stops once the limit is filled; rows that do
+// not match are rejected inside an index where they can be, and only the
+// rows returned are read in full.
 //
-//   - A query with a number (a birth year, part of a phone number) asks
-//     the FTS5 token index, unranked, for the rows with every term,
-//     stopping after exactLimit+1; up to exactLimit rows are read and sorted
-//     at once. The index's intersection takes longer as the directory
-//     grows, so beyond numbersFirstRows patients a query that also has a
-//     name goes the way below instead, where a name and a year fill the
-//     page from the first few thousand entries of the name's range.
-//   - Tier 1 and tier 2 are ranges of the B-tree indexes on the name keys
-//     (patients_by_last, patients_by_first), which also hold the other
-//     tokens that number terms are checked against. With a second name term
-//     ("jo sm") the index is read as one short range per distinct key that
-//     starts with the anchor (a loose index scan).
-//   - Tier 3 is needed only when tiers 1 and 2 leave room. Its rows have a
-//     name term among their other tokens: either one that begins with one of
-//     their name keys (found by looking those keys up: "johnsm" can only be
-//     in the row of a John, a Johns or a Johnsm...), or one listed in the
-//     FTS5 token index, read unranked and stopping after exactLimit+1. Up to
-//     exactLimit of those are read and sorted; more means tier-3 rows are
-//     common, and the last name index is read in order instead.
+//   - Tier 1 is a range of patients_by_last, which holds every column, and
+//     tier 2 one of patients_by_first. With a second name term ("jo sm")
+//     the index is read as one short range per distinct key that starts
+//     with the anchor (a loose index scan). With a birth year ("smi 1980")
+//     both come from that year's range of patients_by_year.
+//   - Tier 3 is needed only when tiers 1 and 2 leave room; see tier3Plan.
+//   - A query without a name term (a birth year, part of a phone number)
+//     is all tier 3; see numbersPlan.
+//
+// Where a term must be found among tokens other than the name keys, three
+// places hold them: the FTS5 token index (ids, emails, phone digits),
+// name_words (the other words of names, shared by everyone with the name)
+// and the tokens that begin with a key shorter than the term, found by
+// looking up the term's prefixes as keys.
 func (db *DB) SearchPatients(ctx context.Context, q core.PatientQuery) ([]*core.Patient, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = core.DefaultSearchLimit
 	}
-	s := newSearchSQL(search.ParseQuery(q.Text), q.IncludeArchived)
-	ps, err := db.search(ctx, s, limit)
+	s := newSearchSQL(search.ParseQuery(q.Text), q.IncludeArchived, limit)
+	ps, err := db.search(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("search patients for %q: %w", q.Text, err)
 	}
 	return ps, nil
 }
 
-func (db *DB) search(ctx context.Context, s *searchSQL, limit int) ([]*core.Patient, error) {
+func (db *DB) search(ctx context.Context, s *searchSQL) ([]*core.Patient, error) {
 	var out []*core.Patient
-	read := func(query string, args []any) error {
-		args = append(slices.Clip(args), sql.Named("lim", limit-len(out)))
-		ps, err := db.queryPatients(ctx, s, query, args...)
-		out = append(out, ps...)
+	// Every statement reads up to the whole limit, so that its text and
+	// parameters stay the same whatever the earlier tiers found (SQLite
+	// plans a LIMIT's value into the statement); the surplus is dropped.
+	read := func(query string, extra ...any) error {
+		ps, err := db.queryPatients(ctx, s, query, append(s.params(), extra...)...)
+		out = append(out, ps[:min(len(ps), s.limit-len(out))]...)
 		return err
 	}
 	if len(s.q.Terms) == 0 {
-		err := read(s.everyone(), nil)
+		err := read(s.everyone())
 		return out, err
 	}
-	if len(s.q.Numbers) > 0 && s.ftsSafe && (s.q.Anchor == "" || db.rows(ctx) <= numbersFirstRows) {
-		// A number (a birth year, part of a phone number) is usually the
-		// rarest term: the token index intersects all of them.
-		seqs, err := db.tokenMatches(ctx, s.allMatch(), db.exactLimit+1)
+	if s.q.Anchor == "" {
+		query, extra, err := db.numbersPlan(ctx, s)
 		if err != nil {
 			return nil, err
 		}
-		if len(seqs) <= db.exactLimit {
-			list, args := seqParams(seqs)
-			err := read(s.allMatches(list), append(slices.Clip(s.args), args...))
-			return out, err
-		}
+		err = read(query, extra...)
+		return out, err
 	}
-	if s.q.Anchor != "" {
-		if err := read(s.tier1(), s.args); err != nil {
-			return nil, err
-		}
-		if len(out) < limit {
-			if err := read(s.tier2(), s.args); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(out) >= limit {
-		return out, nil
-	}
-	if s.ftsSafe && s.q.Anchor != "" {
-		seqs, err := db.tokenMatches(ctx, s.tier3Match(), db.exactLimit+1)
-		if err != nil {
-			return nil, err
-		}
-		if len(seqs) <= db.exactLimit {
-			list, args := seqParams(seqs)
-			err := read(s.tier3Matches(list), append(slices.Clip(s.args), args...))
-			return out, err
-		}
-	}
-	err := read(s.tier3Scan(), s.args)
-	return out, err
-}
-
-// numbersFirstRows is the directory size up to which a query with a name
-// and a number asks the token index first.
-const numbersFirstRows = 300_000
-
-// rows is about the number of patients: the largest rowid, found in the
-// table's B-tree at once.
-func (db *DB) rows(ctx context.Context) int64 {
-	var n sql.NullInt64
-	if st, err := db.stmt(ctx, `SELECT max(seq) FROM patients`); err == nil {
-		st.QueryRowContext(ctx).Scan(&n)
-	}
-	return n.Int64
-}
-
-// queryPatients runs a search statement, kept prepared when its shape is a
-// common one.
-func (db *DB) queryPatients(ctx context.Context, s *searchSQL, query string, args ...any) ([]*core.Patient, error) {
-	if len(s.q.Terms) > maxPreparedTerms {
-		return collect(db.sql.QueryContext(ctx, query, args...))
-	}
-	st, err := db.stmt(ctx, query)
+	year, err := db.yearPlan(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	return collect(st.QueryContext(ctx, args...))
+	tier1, tier2 := s.tier1(), s.tier2()
+	if year.term != "" {
+		tier1 = s.tier1Year(year)
+		// A short range of first names is read whole sooner than a year.
+		if !year.shortFirst {
+			tier2 = s.tier2Year(year)
+		}
+	}
+	if len(s.q.Terms) == 1 {
+		// Tier 1 of one term mostly fills the page by itself.
+		if err := read(tier1); err != nil {
+			return nil, err
+		}
+		if len(out) < s.limit {
+			if err := read(tier2); err != nil {
+				return nil, err
+			}
+		}
+	} else if err := read(`SELECT * FROM (`+tier1+`) UNION ALL SELECT * FROM (`+tier2+`)`, year.params...); err != nil {
+		// Several terms: tier 1 is rarely a page, and one statement
+		// reads both tiers, each in its order, one after the other.
+		return nil, err
+	}
+	if len(out) >= s.limit {
+		return out, nil
+	}
+	query, extra, err := db.tier3Plan(ctx, s, year.found)
+	if err != nil {
+		return nil, err
+	}
+	err = read(query, extra...)
+	return out, err
+}
+
+// queryPatients runs a search statement, kept prepared when its shape is a
+// common one, and reads the patientRecords it returns.
+func (db *DB) queryPatients(ctx context.Context, s *searchSQL, query string, args ...any) ([]*core.Patient, error) {
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if len(s.q.Terms) > maxPreparedTerms {
+		rows, err = db.sql.QueryContext(ctx, query, args...)
+	} else {
+		var st *sql.Stmt
+		if st, err = db.stmt(ctx, query); err == nil {
+			rows, err = st.QueryContext(ctx, args...)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ps []*core.Patient
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			return nil, err
+		}
+		p, ok := parseRecord(rec)
+		if !ok {
+			// A field held the separator (the store's callers normalize
+			// patients, so it has none): read that row as columns.
+			seq, _, _ := strings.Cut(rec, "\x00")
+			if p, err = scanPatient(db.sql.QueryRowContext(ctx, `SELECT `+patientColumns+` FROM patients WHERE seq = ?`, seq)); err != nil {
+				return nil, err
+			}
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
 }
 
 // maxPreparedTerms bounds the statements kept prepared: their text depends
@@ -135,91 +152,480 @@ func (db *DB) queryPatients(ctx context.Context, s *searchSQL, query string, arg
 // be prepared each time.
 const maxPreparedTerms = 6
 
-// tokenMatches returns the rowids of up to n rows of the token index that
-// match m, unranked.
-func (db *DB) tokenMatches(ctx context.Context, m string, n int) ([]int64, error) {
-	st, err := db.stmt(ctx, `SELECT rowid FROM patient_tokens WHERE patient_tokens MATCH ? LIMIT ?`)
-	if err != nil {
-		return nil, err
+// patientRecord is seq and the patient columns as one text, separated by
+// NUL characters: a search returns its rows this way because handing a
+// value from SQLite to Go costs more than the value, and a page of results
+// would hand over twelve per row.
+const patientRecord = `concat_ws(char(0), seq, ` + patientColumns + `)`
+
+// parseRecord reads a patientRecord; ok is false when it does not have
+// the fields it should.
+func parseRecord(rec string) (*core.Patient, bool) {
+	var f [13]string
+	n := 0
+	for n < len(f)-1 {
+		i := strings.IndexByte(rec, 0)
+		if i < 0 {
+			break
+		}
+		f[n], rec = rec[:i], rec[i+1:]
+		n++
 	}
-	rows, err := st.QueryContext(ctx, m, n)
+	f[n] = rec
+	if n != len(f)-1 || strings.IndexByte(rec, 0) >= 0 {
+		return nil, false
+	}
+	var (
+		p    core.Patient
+		ints [5]int64
+		err  error
+	)
+	for i, j := range []int{4, 9, 10, 11, 12} {
+		if ints[i], err = strconv.ParseInt(f[j], 10, 64); err != nil {
+			return nil, false
+		}
+	}
+	p.ID, p.FirstName, p.LastName = f[1], f[2], f[3]
+	p.BirthYear = int(ints[0])
+	p.Gender, p.Email, p.Phone, p.DiagnosisCode = core.Gender(f[5]), f[6], f[7], f[8]
+	p.Archived = ints[1] != 0
+	p.CreatedAt, p.UpdatedAt, p.Version = fromDB(ints[2]), fromDB(ints[3]), ints[4]
+	return &p, true
+}
+
+// collect scans every patient row (patientColumns) and closes rows.
+func collect(rows *sql.Rows, err error) ([]*core.Patient, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var seqs []int64
+	var ps []*core.Patient
 	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
+		p, err := scanPatient(rows)
+		if err != nil {
 			return nil, err
 		}
-		seqs = append(seqs, seq)
+		ps = append(ps, p)
 	}
-	return seqs, rows.Err()
+	return ps, rows.Err()
 }
 
-// seqBuckets are the sizes of the lists of rows a statement takes as
-// parameters: a statement per size stays prepared, and a shorter list is
-// padded with a seq that no row has. (One parameter holding the whole list,
-// read by a table-valued function, would make SQLite prepare the statement
-// again whenever the list changes.)
-var seqBuckets = []int{16, 64, 256, 1024}
+// count runs a counting statement, kept prepared.
+func (db *DB) count(ctx context.Context, query string, args ...any) (int, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := st.QueryRowContext(ctx, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
 
-// seqParams returns the SQL list of the parameters that carry seqs, and
-// those parameters; seqs holds at most the last bucket's size.
-func seqParams(seqs []int64) (string, []any) {
-	n := seqBuckets[len(seqBuckets)-1]
-	for _, b := range seqBuckets {
-		if len(seqs) <= b {
-			n = b
-			break
+// tokenSeqs returns up to n rows (seqs) the token index has for the query
+// m, unranked, as the JSON array that statements read them from
+// (json_each), and how many there are. n is written into the statement:
+// SQLite plans a virtual table's LIMIT with its value, and would prepare
+// the statement again for each new one.
+func (db *DB) tokenSeqs(ctx context.Context, m string, n int) (string, int, error) {
+	st, err := db.stmt(ctx, `SELECT json_group_array(rowid), count(*) FROM (SELECT rowid FROM patient_tokens
+		WHERE patient_tokens MATCH ? LIMIT `+strconv.Itoa(n)+`)`)
+	if err != nil {
+		return "", 0, err
+	}
+	var (
+		list  string
+		count int
+	)
+	if err := st.QueryRowContext(ctx, m).Scan(&list, &count); err != nil {
+		return "", 0, err
+	}
+	return list, count, nil
+}
+
+// driverLimit is the most entries of another name term's key ranges that
+// tier 3 counts, to weigh reading its matches against the anchor's.
+const driverLimit = 256
+
+// shortRanges is the number of entries below which the anchor's ranges of
+// the name indexes are read whole for tier 3ab.
+const shortRanges = 256
+
+// fewTokenRows is the number of rows from the token index that tier 3
+// looks up without weighing anything else.
+const fewTokenRows = 16
+
+// keyRows counts the rows whose key starts with prefix, up to n (written
+// into the statement).
+func (db *DB) keyRows(ctx context.Context, key, prefix string, n int) (int, error) {
+	index := "patients_by_last"
+	if key == "first_key" {
+		index = "patients_by_first"
+	}
+	return db.count(ctx, `SELECT count(*) FROM (SELECT 1 FROM patients INDEXED BY `+index+`
+		WHERE `+key+` >= ? AND `+key+` < ? LIMIT `+strconv.Itoa(n)+`)`, prefix, search.PrefixEnd(prefix))
+}
+
+// sortLimit is the number of rows from the token index up to which a
+// search reads them all and sorts them; above it, reading an index in
+// order finds the first page sooner. Sorting costs a table read per row,
+// reading in order an index entry per row passed, some five times less:
+// with k matches among n rows, the first limit are about limit·n/k entries
+// apart, so sorting wins below k = √(limit·n/5). It is rounded to a power
+// of two, which tokenSeqs writes into its statement.
+func (db *DB) sortLimit(f *found, limit int) int {
+	switch db.way {
+	case wayScanned:
+		return 0
+	case waySorted:
+		return 1 << 30
+	}
+	k := int(math.Sqrt(float64(limit) * float64(f.rows) / 5))
+	n := 256
+	for n < k && n < 16384 {
+		n *= 2
+	}
+	return n
+}
+
+// pow2 is the least power of two that is at least n: limits written into
+// statements are rounded to it, so that few statements are prepared.
+func pow2(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
+}
+
+// Ways of answering tier 3 (see SetSearchWayForTest).
+const (
+	wayAuto = iota
+	waySorted
+	wayScanned
+	wayIntersected
+)
+
+// yearPlan is how tiers 1 and 2 are read with a birth year among the terms
+// ("smi 1980"): from that year's range of patients_by_year, and the few
+// places where the year's digits are found otherwise.
+type yearPlan struct {
+	// term is the year, "" when there is none or when the token index has
+	// many rows for its digits: then tiers 1 and 2 are read as usual.
+	term string
+	// found is where else the year's digits are, params the parameters
+	// that says.
+	found  *found
+	params []any
+	// shortFirst: the anchor's range of patients_by_first is short enough
+	// to read whole for tier 2.
+	shortFirst bool
+}
+
+func (db *DB) yearPlan(ctx context.Context, s *searchSQL) (yearPlan, error) {
+	year := s.yearTerm()
+	if year == "" || !ftsSafe(year) {
+		return yearPlan{}, nil
+	}
+	f, err := db.probe(ctx, s)
+	if err != nil {
+		return yearPlan{}, err
+	}
+	limit := db.sortLimit(f, s.limit)
+	list, n, err := db.tokenSeqs(ctx, f.fts(year), limit+1)
+	if err != nil || n > limit {
+		return yearPlan{}, err
+	}
+	p := yearPlan{term: year, found: f}
+	if n > 0 {
+		f.lists[year] = "sy"
+		p.params = append(p.params, sql.Named("sy", list))
+	}
+	first, err := db.keyRows(ctx, "first_key", s.q.Anchor, shortFirstRange)
+	p.shortFirst = first < shortFirstRange
+	return p, err
+}
+
+// shortFirstRange is the number of entries of the anchor's range of
+// patients_by_first below which tier 2 reads that range rather than a
+// birth year's range of patients_by_year (a hundredth of all patients).
+const shortFirstRange = 256
+
+// found says where a query's terms occur other than in the name keys and
+// the birth year, as far as a search needs to know it to leave out the
+// parts of a statement that would find nothing.
+type found struct {
+	// wordRows counts (up to wordRowsLimit) the rows with a name word that
+	// starts with a term; keys holds the terms that start a name key;
+	// shortKeys lists the name keys that are proper prefixes of a term,
+	// whose rows may have a token that begins with the key and then goes
+	// on as the term does (see keyedToken).
+	wordRows  map[string]int
+	keys      map[string]bool
+	shortKeys map[string][]string
+	// rows is about the number of patients: the largest rowid.
+	rows int
+	// lists names the parameter holding the JSON array of rows the token
+	// index has for a term (see tokenSeqs); a term without one has none.
+	lists map[string]string
+}
+
+// fts is the token index query for the rows with a token that starts
+// with term t: as it is, or after a shorter name key (see keyedToken).
+func (f *found) fts(t string) string {
+	parts := []string{ftsPrefix(t)}
+	for _, k := range f.shortKeys[t] {
+		parts = append(parts, ftsPrefix("_"+k+"_"+t[len(k):]))
+	}
+	return strings.Join(parts, " OR ")
+}
+
+// probe finds out, in one statement, about how many patients there are,
+// which name keys are proper prefixes of each term, how many rows have a
+// name word that starts with each term, and which terms start a name key.
+
+// wordRowsLimit is the most rows with a name word probe counts.
+const wordRowsLimit = 64
+func (db *DB) probe(ctx context.Context, s *searchSQL) (*found, error) {
+	var cols []string
+	for _, t := range s.q.Terms {
+		p := s.termParam[t]
+		cols = append(cols,
+			`(SELECT json_group_array(v) FROM (SELECT substr(:`+p+`, 1, i) AS v FROM n WHERE i < length(:`+p+`))
+				WHERE EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_first WHERE first_key = v)
+					OR EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key = v))`,
+			`(SELECT count(*) FROM (SELECT 1 FROM `+wordKeys(p, "last", "")+`
+				CROSS JOIN patients INDEXED BY patients_by_last WHERE last_key = w.k
+				UNION ALL SELECT 1 FROM `+wordKeys(p, "first", "")+`
+				CROSS JOIN patients INDEXED BY patients_by_first WHERE first_key = w.k LIMIT `+strconv.Itoa(wordRowsLimit)+`))`,
+			`EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", p)+`)
+				OR EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", p)+`)`)
+	}
+	query := `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :len)
+		SELECT (SELECT coalesce(max(seq), 0) FROM patients), ` + strings.Join(cols, ", ")
+	var row *sql.Row
+	if len(s.q.Terms) > maxPreparedTerms {
+		row = db.sql.QueryRowContext(ctx, query, s.params()...)
+	} else {
+		st, err := db.stmt(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		row = st.QueryRowContext(ctx, s.params()...)
+	}
+	f := &found{wordRows: map[string]int{}, keys: map[string]bool{}, shortKeys: map[string][]string{}, lists: map[string]string{}}
+	short := make([]string, len(s.q.Terms))
+	counts := make([]int, len(s.q.Terms))
+	keys := make([]bool, len(s.q.Terms))
+	dest := []any{&f.rows}
+	for i := range s.q.Terms {
+		dest = append(dest, &short[i], &counts[i], &keys[i])
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	for i, t := range s.q.Terms {
+		f.wordRows[t], f.keys[t] = counts[i], keys[i]
+		if short[i] != "[]" {
+			var ks []string
+			if err := json.Unmarshal([]byte(short[i]), &ks); err != nil {
+				return nil, err
+			}
+			f.shortKeys[t] = ks
 		}
 	}
-	names := make([]string, n)
-	args := make([]any, n)
-	for i := range n {
-		names[i] = ":s" + strconv.Itoa(i)
-		v := int64(-1)
-		if i < len(seqs) {
-			v = seqs[i]
+	return f, nil
+}
+
+// tier3Plan chooses how to read tier 3 of a query with an anchor, and
+// returns the statement and the parameters it adds.
+//
+// A tier-3 row has a name term that is on neither of its name keys but
+// among its other tokens: the anchor (3c), or one of the other name terms
+// while the anchor starts a name key (3ab). The first is looked up where
+// other tokens are (see SearchPatients), unless the token index has more
+// than sortLimit rows for the anchor: then the last name index is read in
+// order. The second too, unless the token index has so many rows for
+// those terms that reading the anchor's ranges of the two name indexes
+// costs less: then they are read, patients_by_last in order.
+func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, f *found) (string, []any, error) {
+	if f == nil {
+		var err error
+		if f, err = db.probe(ctx, s); err != nil {
+			return "", nil, err
 		}
-		args[i] = sql.Named("s"+strconv.Itoa(i), v)
 	}
-	return strings.Join(names, ","), args
+	limit := db.sortLimit(f, s.limit)
+	var (
+		p     = tier3{driver: -1}
+		extra []any
+	)
+	// 3ab: the anchor's ranges of the two name indexes when they are
+	// short; else the other name terms' rows in the token index, looked up
+	// one by one when they are much fewer than the ranges' entries, which
+	// are else read and checked against them.
+	namesRows := -1
+	if len(s.q.Names) > 0 && db.way != wayScanned && allFTSSafe(s.q.Names) {
+		scan := false
+		if db.way == wayAuto {
+			r, err := db.anchorRows(ctx, s, shortRanges)
+			if err != nil {
+				return "", nil, err
+			}
+			scan = r < shortRanges
+		}
+		if !scan {
+			var terms []string
+			for _, t := range s.q.Names {
+				terms = append(terms, f.fts(t))
+			}
+			list, n, err := db.tokenSeqs(ctx, strings.Join(terms, " OR "), limit+1)
+			if err != nil {
+				return "", nil, err
+			}
+			if p.namesLookedUp = n <= limit; p.namesLookedUp {
+				namesRows = n
+				if n > 0 {
+					extra = append(extra, sql.Named("sn", list))
+					p.namesList = true
+				}
+				switch {
+				case db.way == wayIntersected:
+					p.namesInRanges = true
+				case db.way == wayAuto && n > 4*fewTokenRows:
+					// Looking a row up costs some sixteen times checking
+					// an entry of a range against the list.
+					r, err := db.anchorRows(ctx, s, 16*n)
+					if err != nil {
+						return "", nil, err
+					}
+					p.namesInRanges = r < 16*n
+				}
+			}
+		}
+	}
+	if db.way == wayScanned || !ftsSafe(s.q.Anchor) {
+		return s.tier3(p, f), extra, nil
+	}
+	// 3c: every row of it has the other name term too, which may match
+	// fewer rows (its key ranges, its name words, its rows in the token
+	// index) than the anchor's other tokens, when the anchor is one letter
+	// or a common name word.
+	best := math.MaxInt
+	short := utf8.RuneCountInString(s.q.Anchor) == 1 || f.wordRows[s.q.Anchor] >= wordRowsLimit
+	if short && db.way == wayAuto && len(s.q.Names) == 1 && namesRows >= 0 {
+		t := s.q.Names[0]
+		keys, err := db.count(ctx, `SELECT count(*) FROM (
+			SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key >= ? AND last_key < ?
+			UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE first_key >= ? AND first_key < ?
+			LIMIT `+strconv.Itoa(driverLimit)+`)`, t, search.PrefixEnd(t), t, search.PrefixEnd(t))
+		if err != nil {
+			return "", nil, err
+		}
+		if keys < driverLimit {
+			best = keys + f.wordRows[t] + 3*namesRows
+		}
+	}
+	if best <= 4*fewTokenRows {
+		p.driver = 0
+		if p.namesList {
+			f.lists[s.q.Names[0]] = "sn"
+		}
+		return s.tier3(p, f), extra, nil
+	}
+	list, n, err := db.tokenSeqs(ctx, f.fts(s.q.Anchor), limit+1)
+	if err != nil {
+		return "", nil, err
+	}
+	switch cost := 3*n + f.wordRows[s.q.Anchor]; {
+	case best < cost:
+		p.driver = 0
+		if p.namesList {
+			f.lists[s.q.Names[0]] = "sn"
+		}
+	case n <= limit:
+		p.anchorLookedUp = true
+		if n > 0 {
+			f.lists[s.q.Anchor] = "sa"
+			extra = append(extra, sql.Named("sa", list))
+		}
+	}
+	return s.tier3(p, f), extra, nil
 }
 
-// searchSQL builds the statements of one query. Parameters are named: :a
-// and :ae bound the anchor's range, :nI and :nIe those of the other name
-// terms, :tI, :tIe and :tIs (the term after a space, for instr) those of
-// every term.
-type searchSQL struct {
-	q        search.Query
-	archived bool
-	args     []any
-	// termParam names each term's parameters.
-	termParam map[string]string
-	nameParam []string
-	// ftsSafe reports terms the token index tokenizes as single words.
-	ftsSafe bool
+// anchorRows counts the entries of the anchor's ranges of the two name
+// indexes, up to at least n.
+func (db *DB) anchorRows(ctx context.Context, s *searchSQL, n int) (int, error) {
+	return db.count(ctx, `SELECT count(*) FROM (
+		SELECT 1 FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", "a")+`
+		UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", "a")+`
+		LIMIT `+strconv.Itoa(pow2(n))+`)`, sql.Named("a", s.q.Anchor), sql.Named("ae", search.PrefixEnd(s.q.Anchor)))
 }
 
-func newSearchSQL(q search.Query, archived bool) *searchSQL {
-	s := &searchSQL{q: q, archived: archived, termParam: map[string]string{}, ftsSafe: true}
-	if q.Anchor != "" {
-		s.args = append(s.args, sql.Named("a", q.Anchor), sql.Named("ae", search.PrefixEnd(q.Anchor)))
+// numbersPlan chooses how to read a query without a name term, which is
+// all tier 3, from what its longest term can be a prefix of:
+//   - a birth year alone ("1980"): that range of patients_by_year, which
+//     is in tier order, with the rows where the term is found elsewhere
+//     when the token index has few;
+//   - no birth year (more than four digits, say, but at least
+//     minNumberPrefix): the rows where the term is found, sorted, when
+//     the token index has few;
+//   - else (several birth years, many tokens) matches are common, and the
+//     last name index is read in order.
+func (db *DB) numbersPlan(ctx context.Context, s *searchSQL) (string, []any, error) {
+	driver := s.q.Terms[0]
+	for _, t := range s.q.Terms[1:] {
+		if len(t) > len(driver) {
+			driver = t
+		}
 	}
-	for i, n := range q.Names {
-		p := "n" + strconv.Itoa(i)
-		s.nameParam = append(s.nameParam, p)
-		s.args = append(s.args, sql.Named(p, n), sql.Named(p+"e", search.PrefixEnd(n)))
+	lo, hi := yearRange(driver)
+	if (lo > hi || lo == hi) && ftsSafe(driver) && utf8.RuneCountInString(driver) >= minNumberPrefix {
+		f, err := db.probe(ctx, s)
+		if err != nil {
+			return "", nil, err
+		}
+		limit := db.sortLimit(f, s.limit)
+		list, n, err := db.tokenSeqs(ctx, f.fts(driver), limit+1)
+		if err != nil {
+			return "", nil, err
+		}
+		if n <= limit {
+			var extra []any
+			if n > 0 {
+				f.lists[driver] = "sa"
+				extra = append(extra, sql.Named("sa", list))
+			}
+			return s.numbersLookedUp(driver, lo == hi, f), extra, nil
+		}
 	}
-	for i, t := range q.Terms {
-		p := "t" + strconv.Itoa(i)
-		s.termParam[t] = p
-		s.args = append(s.args, sql.Named(p, t), sql.Named(p+"e", search.PrefixEnd(t)), sql.Named(p+"s", " "+t))
-		s.ftsSafe = s.ftsSafe && ftsSafe(t)
+	return s.numbersScanned(), nil, nil
+}
+
+// minNumberPrefix is the shortest number term the token index is asked
+// about: shorter ones start a large share of all phone numbers and ids,
+// whose rows the last name index then finds sooner in order.
+const minNumberPrefix = 4
+
+// yearRange is the birth years that start with term t (all four digits
+// long), as lo <= year <= hi, or lo > hi when there is none.
+func yearRange(t string) (lo, hi int) {
+	if len(t) == 0 || len(t) > 4 || t[0] < '1' || t[0] > '9' {
+		return 1, 0
 	}
-	return s
+	n := 0
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return 1, 0
+		}
+		n = n*10 + int(t[i]-'0')
+	}
+	scale := 1
+	for range 4 - len(t) {
+		scale *= 10
+	}
+	return n * scale, (n+1)*scale - 1
 }
 
 // ftsSafe reports a term made of characters that SQLite's unicode61
@@ -232,21 +638,85 @@ func ftsSafe(t string) bool {
 			return false
 		}
 	}
+	return t != ""
+}
+
+func allFTSSafe(terms []string) bool {
+	for _, t := range terms {
+		if !ftsSafe(t) {
+			return false
+		}
+	}
 	return true
 }
+
+// ftsPrefix is the token index query for the tokens that start with t.
+func ftsPrefix(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"*` }
+
+// searchSQL builds the statements of one query. Parameters are named: :a
+// and :ae bound the anchor's range, :nI and :nIe those of the other name
+// terms, :tI, :tIe and :tIs (the term after a space, for instr) those of
+// every term, :tIy and :tIz the birth years a number term is a prefix of;
+// :lim is the limit, :len the length of the longest term, and :sa, :sn
+// and :sy JSON arrays of rows the token index has (see tokenSeqs).
+type searchSQL struct {
+	q        search.Query
+	archived bool
+	limit    int
+	args     []any
+	// termParam names each term's parameters, nameParam each other name
+	// term's.
+	termParam map[string]string
+	nameParam []string
+}
+
+func newSearchSQL(q search.Query, archived bool, limit int) *searchSQL {
+	s := &searchSQL{q: q, archived: archived, limit: limit, termParam: map[string]string{}}
+	if q.Anchor != "" {
+		s.args = append(s.args, sql.Named("a", q.Anchor), sql.Named("ae", search.PrefixEnd(q.Anchor)))
+	}
+	for i, n := range q.Names {
+		p := "n" + strconv.Itoa(i)
+		s.nameParam = append(s.nameParam, p)
+		s.args = append(s.args, sql.Named(p, n), sql.Named(p+"e", search.PrefixEnd(n)))
+	}
+	longest := 0
+	for i, t := range q.Terms {
+		longest = max(longest, utf8.RuneCountInString(t))
+		p := "t" + strconv.Itoa(i)
+		s.termParam[t] = p
+		s.args = append(s.args, sql.Named(p, t), sql.Named(p+"e", search.PrefixEnd(t)), sql.Named(p+"s", " "+t))
+		if !search.IsNameTerm(t) {
+			lo, hi := yearRange(t)
+			s.args = append(s.args, sql.Named(p+"y", lo), sql.Named(p+"z", hi))
+		}
+	}
+	s.args = append(s.args, sql.Named("lim", limit), sql.Named("len", longest))
+	return s
+}
+
+// params are the parameters every statement of the query may use.
+func (s *searchSQL) params() []any { return s.args[:len(s.args):len(s.args)] }
 
 // starts is "col starts with the term of parameter p".
 func starts(col, p string) string {
 	return "(" + col + " >= :" + p + " AND " + col + " < :" + p + "e)"
 }
 
-// anyToken is "term t, of parameter p, is a prefix of one of the tokens".
-func anyToken(t, p string) string {
-	column := "other_numbers"
-	if search.IsNameTerm(t) {
-		column = "other_words"
+// onKeys is "the term of parameter p starts a name key".
+func onKeys(p string) string {
+	return "(" + starts("first_key", p) + " OR " + starts("last_key", p) + ")"
+}
+
+// anyToken is "term t is a prefix of one of the tokens".
+func (s *searchSQL) anyToken(t string) string {
+	p := s.termParam[t]
+	year := ""
+	if !search.IsNameTerm(t) {
+		year = " OR birth_year BETWEEN :" + p + "y AND :" + p + "z"
 	}
-	return "(" + starts("first_key", p) + " OR " + starts("last_key", p) + " OR instr(" + column + ", :" + p + "s) > 0)"
+	return "(" + starts("first_key", p) + " OR " + starts("last_key", p) +
+		" OR instr(tokens, :" + p + "s) > 0 OR instr(other, :" + p + "s) > 0" + year + ")"
 }
 
 func (s *searchSQL) archivedFilter() string {
@@ -256,42 +726,55 @@ func (s *searchSQL) archivedFilter() string {
 	return " AND archived = 0"
 }
 
-// namesOnKeys is "every name term but the anchor is a prefix of a name key".
+// namesOnKeys is "every name term but the anchor starts a name key".
 func (s *searchSQL) namesOnKeys() string {
 	var b strings.Builder
 	for _, p := range s.nameParam {
-		b.WriteString(" AND (" + starts("first_key", p) + " OR " + starts("last_key", p) + ")")
+		b.WriteString(" AND " + onKeys(p))
 	}
 	return b.String()
 }
 
 // numbersAnywhere is "every number term is a prefix of a token".
-func (s *searchSQL) numbersAnywhere() string {
-	var b strings.Builder
-	for _, t := range s.q.Numbers {
-		b.WriteString(" AND " + anyToken(t, s.termParam[t]))
-	}
-	return b.String()
-}
+func (s *searchSQL) numbersAnywhere() string { return s.anywhere(s.q.Numbers, "") }
 
 // allAnywhere is "every term is a prefix of a token".
-func (s *searchSQL) allAnywhere() string {
+func (s *searchSQL) allAnywhere() string { return s.anywhere(s.q.Terms, "") }
+
+// anywhere is "every term but skip is a prefix of a token".
+func (s *searchSQL) anywhere(terms []string, skip string) string {
 	var b strings.Builder
-	for _, t := range s.q.Terms {
-		b.WriteString(" AND " + anyToken(t, s.termParam[t]))
+	for _, t := range terms {
+		if t != skip {
+			b.WriteString(" AND " + s.anyToken(t))
+		}
 	}
 	return b.String()
 }
 
-func (s *searchSQL) everyone() string {
-	return s.fetch(`SELECT seq FROM patients INDEXED BY patients_by_last WHERE 1`+s.archivedFilter()+
-		` ORDER BY last_key, first_key, id_key LIMIT :lim`, "last_key, first_key, id_key")
+const (
+	lastOrder  = "last_key, first_key, id_key"
+	firstOrder = "first_key, last_key, id_key"
+)
+
+// fetch reads the rows of the seqs, which index-only queries chose, in
+// order, up to the limit.
+func (s *searchSQL) fetch(seqs, order string) string {
+	return `SELECT ` + patientRecord + ` FROM patients WHERE seq IN (` + seqs + `) ORDER BY ` + order + ` LIMIT :lim`
 }
 
-// fetch reads the rows of the seqs, which an index-only query chose, in
-// order.
-func (s *searchSQL) fetch(seqs, order string) string {
-	return `SELECT ` + patientColumns + ` FROM patients WHERE seq IN (` + seqs + `) ORDER BY ` + order + ` LIMIT :lim`
+// inOrder reads the rows of patients_by_last that pass filter, in its
+// order, up to the limit: the index holds every column.
+func (s *searchSQL) inOrder(filter string) string {
+	return `SELECT ` + patientRecord + ` FROM patients INDEXED BY patients_by_last WHERE 1` + filter +
+		` ORDER BY ` + lastOrder + ` LIMIT :lim`
+}
+
+// union joins the parts that a statement reads rows from.
+func union(parts []string) string { return strings.Join(parts, " UNION ALL ") }
+
+func (s *searchSQL) everyone() string {
+	return s.inOrder(s.archivedFilter())
 }
 
 // tier1 reads the patients whose last name key starts with the anchor.
@@ -314,6 +797,9 @@ func (s *searchSQL) nameTier(key, other, index, exclude string) string {
 	filters := s.archivedFilter() + exclude + s.namesOnKeys() + s.numbersAnywhere()
 	order := key + ", " + other + ", id_key"
 	if len(s.q.Names) == 0 {
+		if index == "patients_by_last" {
+			return s.inOrder(" AND " + starts(key, "a") + filters)
+		}
 		return s.fetch(`SELECT seq FROM patients INDEXED BY `+index+
 			` WHERE `+starts(key, "a")+filters+` ORDER BY `+order+` LIMIT :lim`, order)
 	}
@@ -338,125 +824,213 @@ func (s *searchSQL) nameTier(key, other, index, exclude string) string {
 			FROM k WHERE k.v IS NOT NULL) ` + s.fetch(parts, order)
 }
 
-// notTiers12 leaves out the rows of tiers 1 and 2.
-func (s *searchSQL) notTiers12() string {
-	if s.q.Anchor == "" {
-		return ""
-	}
-	return " AND NOT ((" + starts("last_key", "a") + " OR " + starts("first_key", "a") + ")" + s.namesOnKeys() + ")"
-}
-
-// causes are the terms one of which makes a row tier 3: a name term that
-// is not on a name key, or without a name term any term.
-func (s *searchSQL) causes() []string {
-	if s.q.Anchor == "" {
-		return s.q.Terms
-	}
-	return append([]string{s.q.Anchor}, s.q.Names...)
-}
-
-func quote(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"*` }
-
-// tier3Match is the token index query for tier 3: every name term, and
-// one of the causes among the other tokens. Number terms are checked on the
-// rows: a prefix query on digits merges the postings of thousands of phone
-// numbers.
-func (s *searchSQL) tier3Match() string {
-	var and, or []string
-	for _, t := range s.causes() {
-		and = append(and, quote(t))
-		or = append(or, "other : "+quote(t))
-	}
-	return strings.Join(and, " AND ") + " AND (" + strings.Join(or, " OR ") + ")"
-}
-
-// allMatch is the token index query for every term anywhere.
-func (s *searchSQL) allMatch() string {
-	var and []string
-	for _, t := range s.q.Terms {
-		and = append(and, quote(t))
-	}
-	return strings.Join(and, " AND ")
-}
-
-// allMatches sorts the rows the token index found for allMatch by tier and
-// name.
-func (s *searchSQL) allMatches(seqs string) string {
-	t1, t2 := "0", "0"
-	if s.q.Anchor != "" {
-		t1 = starts("last_key", "a") + s.namesOnKeys()
-		t2 = starts("first_key", "a") + s.namesOnKeys()
-	}
-	return `SELECT ` + patientColumns + ` FROM (
-			SELECT *, CASE WHEN ` + t1 + ` THEN 1 WHEN ` + t2 + ` THEN 2 ELSE 3 END AS tier
-			FROM patients WHERE seq IN (` + seqs + `)` + s.archivedFilter() + s.allAnywhere() + `)
-		ORDER BY tier, iif(tier = 2, first_key, last_key), iif(tier = 2, last_key, first_key), id_key
-		LIMIT :lim`
-}
-
-// keyPrefixes lists the proper prefixes of the causes: the name keys a row
-// must have for one of its tokens that begin with a name key to start with
-// a cause that is not on the keys themselves. (A subquery over the bound
-// terms: a table-valued function of a parameter would make SQLite prepare
-// the statement again whenever the parameter changes.)
-func (s *searchSQL) keyPrefixes() string {
-	var params []string
-	if s.q.Anchor == "" {
-		for _, t := range s.q.Terms {
-			params = append(params, s.termParam[t])
+// yearTerm is the first number term that is a birth year of its own
+// (four digits), or "".
+func (s *searchSQL) yearTerm() string {
+	for _, t := range s.q.Numbers {
+		if lo, hi := yearRange(t); lo == hi {
+			return t
 		}
-	} else {
-		params = append([]string{"a"}, s.nameParam...)
 	}
+	return ""
+}
+
+// yearPart reads the rows born in the year of term t (one year) from
+// patients_by_year, with the conditions where and filter (which must not
+// check t); in tier order when ordered.
+func (s *searchSQL) yearPart(t, where, filter string, ordered bool) string {
+	q := `SELECT seq FROM patients INDEXED BY patients_by_year WHERE birth_year = :` + s.termParam[t] + `y` + where + filter
+	if !ordered {
+		return q
+	}
+	return `SELECT seq FROM (` + q + ` ORDER BY ` + lastOrder + ` LIMIT :lim)`
+}
+
+// foundParts are the rows where term t is found other than in a key or a
+// birth year, as far as f knows them: among the rows the token index had
+// for it, in name_words. p names the parameters of t's range; filter
+// applies to all of them.
+func (s *searchSQL) foundParts(t, p string, f *found, filter string) []string {
 	var parts []string
-	for _, p := range params {
-		parts = append(parts, "SELECT substr(:"+p+", 1, i) FROM n WHERE i < length(:"+p+")")
+	if list := f.lists[t]; list != "" {
+		parts = append(parts, `SELECT seq FROM patients WHERE seq IN (SELECT value FROM json_each(:`+list+`))`+filter)
 	}
-	return strings.Join(parts, " UNION ")
+	if f.wordRows[t] > 0 {
+		parts = append(parts, s.wordParts(p, filter)...)
+	}
+	return parts
 }
 
-// tier3Matches sorts the rows of tier 3 among those the token index and the
-// key lookups found. Without a name term a row can also match on a key
-// that starts with a digit.
-func (s *searchSQL) tier3Matches(seqs string) string {
-	filters := s.archivedFilter() + s.allAnywhere() + s.notTiers12()
-	keyRanges := ""
-	if s.q.Anchor == "" {
-		p := s.termParam[s.q.Terms[0]]
-		keyRanges = ` UNION SELECT seq FROM patients INDEXED BY patients_by_first WHERE ` + starts("first_key", p) + filters +
-			` UNION SELECT seq FROM patients INDEXED BY patients_by_last WHERE ` + starts("last_key", p) + filters
-	}
-	return `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ` + strconv.Itoa(core.MaxNameLength) + `)
-		SELECT ` + patientColumns + ` FROM patients WHERE seq IN (
-			SELECT seq FROM patients WHERE seq IN (` + seqs + `)
-			UNION SELECT seq FROM patients INDEXED BY patients_by_first
-				WHERE first_key IN (` + s.keyPrefixes() + `)` + filters + `
-			UNION SELECT seq FROM patients INDEXED BY patients_by_last
-				WHERE last_key IN (` + s.keyPrefixes() + `)` + filters + keyRanges + `)` + filters + `
-		ORDER BY last_key, first_key, id_key LIMIT :lim`
+// wordKeys lists the keys of kind ('first' or 'last') of the patients
+// with a name word that starts with the term of parameter p (and where).
+func wordKeys(p, kind, where string) string {
+	return `(SELECT DISTINCT key AS k FROM name_words
+		WHERE word >= :` + p + ` AND word < :` + p + `e AND kind = '` + kind + `'` + where + ` ORDER BY key) AS w`
 }
 
-// tier3Scan reads the last name index in order, for tier-3 rows that are
-// too many to sort.
-func (s *searchSQL) tier3Scan() string {
-	return s.fetch(`SELECT seq FROM patients INDEXED BY patients_by_last
-		WHERE 1`+s.archivedFilter()+s.allAnywhere()+s.notTiers12()+`
-		ORDER BY last_key, first_key, id_key LIMIT :lim`, "last_key, first_key, id_key")
+// wordParts are the rows with a name word that starts with the term of
+// parameter p: by last name key in order (up to the limit), by first
+// name key all.
+func (s *searchSQL) wordParts(p, filter string) []string {
+	return []string{
+		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", "") + ` CROSS JOIN patients INDEXED BY patients_by_last
+			WHERE last_key = w.k` + filter + ` LIMIT :lim)`,
+		`SELECT seq FROM ` + wordKeys(p, "first", "") + ` CROSS JOIN patients INDEXED BY patients_by_first
+			WHERE first_key = w.k` + filter,
+	}
 }
 
-// collect scans every patient row and closes rows.
-func collect(rows *sql.Rows, err error) ([]*core.Patient, error) {
-	if err != nil {
-		return nil, err
+// anchoredWordParts are wordParts for the rows where the anchor starts a
+// name key: those whose name word's key is that key, all of them (the last
+// name's in order), and the others by the anchor's range of the other key.
+func (s *searchSQL) anchoredWordParts(p, filter string) []string {
+	inA := "key >= :a AND key < :ae"
+	return []string{
+		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", " AND "+inA) + ` CROSS JOIN patients INDEXED BY patients_by_last
+			WHERE last_key = w.k` + filter + ` LIMIT :lim)`,
+		`SELECT seq FROM ` + wordKeys(p, "last", " AND NOT ("+inA+")") + ` CROSS JOIN patients INDEXED BY patients_by_last
+			WHERE last_key = w.k AND ` + starts("first_key", "a") + filter,
+		`SELECT seq FROM ` + wordKeys(p, "first", " AND "+inA) + ` CROSS JOIN patients INDEXED BY patients_by_first
+			WHERE first_key = w.k` + filter,
+		`SELECT seq FROM ` + wordKeys(p, "first", " AND NOT ("+inA+")") + ` CROSS JOIN patients INDEXED BY patients_by_first
+			WHERE first_key = w.k AND ` + starts("last_key", "a") + filter,
 	}
-	defer rows.Close()
-	var ps []*core.Patient
-	for rows.Next() {
-		p, err := scanPatient(rows)
-		if err != nil {
-			return nil, err
+}
+
+// keyParts are the rows with a name key that starts with term t, when f
+// says there are any.
+func (s *searchSQL) keyParts(t string, f *found, filter string) []string {
+	if !f.keys[t] {
+		return nil
+	}
+	p := s.termParam[t]
+	return []string{
+		`SELECT seq FROM patients INDEXED BY patients_by_first WHERE ` + starts("first_key", p) + filter,
+		`SELECT seq FROM patients INDEXED BY patients_by_last WHERE ` + starts("last_key", p) + filter,
+	}
+}
+
+// tier1Year reads tier 1 with a birth year: the rows born that year from
+// patients_by_year, in order, and those where the year's digits are found
+// otherwise.
+func (s *searchSQL) tier1Year(y yearPlan) string {
+	t := y.term
+	filter := s.archivedFilter() + s.namesOnKeys()
+	parts := []string{s.yearPart(t, " AND "+starts("last_key", "a"), filter+s.anywhere(s.q.Numbers, t), true)}
+	filter = " AND " + starts("last_key", "a") + filter + s.numbersAnywhere()
+	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter)...)
+	parts = append(parts, s.keyParts(t, y.found, filter)...)
+	return s.fetch(union(parts), lastOrder)
+}
+
+// tier2Year reads tier 2 with a birth year: the rows born that year whose
+// first name key starts with the anchor, all of them (a year's range of
+// patients_by_year is in the order of tier 1), and those where the year's
+// digits are found otherwise.
+func (s *searchSQL) tier2Year(y yearPlan) string {
+	t := y.term
+	tier := " AND " + starts("first_key", "a") + " AND NOT " + starts("last_key", "a") + s.archivedFilter() + s.namesOnKeys()
+	parts := []string{s.yearPart(t, tier, s.anywhere(s.q.Numbers, t), false)}
+	filter := tier + s.numbersAnywhere()
+	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter)...)
+	parts = append(parts, s.keyParts(t, y.found, filter)...)
+	return s.fetch(union(parts), firstOrder)
+}
+
+// tier3 is how tier3Plan chose to read the parts of tier 3.
+type tier3 struct {
+	// anchorLookedUp: 3c is looked up where other tokens are (the token
+	// index's rows in :sa); else patients_by_last is read in order.
+	anchorLookedUp bool
+	// driver, when not -1, is the other name term whose matches (its
+	// key ranges, its other tokens; the token index's rows in :sn) 3c is
+	// read from instead.
+	driver int
+	// namesLookedUp: 3ab is looked up likewise for the other name terms
+	// (the token index's rows in :sn when namesList: one by one, or by
+	// reading the anchor's ranges and checking each entry against them
+	// when namesInRanges); else the anchor's ranges are read.
+	namesLookedUp, namesList, namesInRanges bool
+}
+
+// tier3Filter is "a tier-3 match".
+func (s *searchSQL) tier3Filter() string {
+	return s.archivedFilter() + s.allAnywhere() +
+		" AND NOT ((" + starts("last_key", "a") + " OR " + starts("first_key", "a") + ")" + s.namesOnKeys() + ")"
+}
+
+// tier3 is the statement for the plan p: the union of its parts, each
+// filtered inside an index where it can be, sorted.
+func (s *searchSQL) tier3(p tier3, f *found) string {
+	filter := s.tier3Filter()
+	var parts []string
+	switch {
+	case p.driver >= 0:
+		t, np := s.q.Names[p.driver], s.nameParam[p.driver]
+		offKey := " AND NOT " + onKeys("a") + filter
+		parts = append(parts,
+			`SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_last
+				WHERE `+starts("last_key", np)+offKey+` ORDER BY `+lastOrder+` LIMIT :lim)`,
+			`SELECT seq FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", np)+offKey)
+		parts = append(parts, s.foundParts(t, np, f, offKey)...)
+	case p.anchorLookedUp:
+		parts = append(parts, s.foundParts(s.q.Anchor, "a", f, filter)...)
+	default:
+		parts = append(parts, `SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_last
+			WHERE NOT `+onKeys("a")+filter+` ORDER BY `+lastOrder+` LIMIT :lim)`)
+	}
+	if len(s.q.Names) > 0 {
+		if p.namesLookedUp {
+			// The anchor starts a key: either or both.
+			anchored := filter + " AND " + onKeys("a")
+			switch {
+			case p.namesList && p.namesInRanges:
+				in := " AND seq IN (SELECT value FROM json_each(:sn))"
+				parts = append(parts,
+					`SELECT seq FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", "a")+in+filter,
+					`SELECT seq FROM patients INDEXED BY patients_by_first
+						WHERE `+starts("first_key", "a")+` AND NOT `+starts("last_key", "a")+in+filter)
+			case p.namesList:
+				parts = append(parts, `SELECT seq FROM patients WHERE seq IN (SELECT value FROM json_each(:sn))`+anchored)
+			}
+			for i, n := range s.q.Names {
+				if f.wordRows[n] > 0 {
+					parts = append(parts, s.anchoredWordParts(s.nameParam[i], filter)...)
+				}
+			}
+		} else {
+			parts = append(parts,
+				`SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_last
+					WHERE `+starts("last_key", "a")+filter+` ORDER BY `+lastOrder+` LIMIT :lim)`,
+				`SELECT seq FROM patients INDEXED BY patients_by_first
+					WHERE `+starts("first_key", "a")+` AND NOT `+starts("last_key", "a")+filter)
 		}
-		ps = append(ps, p)
 	}
-	return ps, rows.Err()
+	if len(parts) == 0 {
+		return `SELECT ` + patientRecord + ` FROM patients WHERE 0`
+	}
+	return s.fetch(union(parts), lastOrder)
+}
+
+// numbersLookedUp is a query without a name term answered from the rows
+// where its term t is found: in a key, elsewhere (as f says), and, when t
+// is a birth year (year), the rows born that year in order.
+func (s *searchSQL) numbersLookedUp(t string, year bool, f *found) string {
+	filter := s.archivedFilter() + s.allAnywhere()
+	var parts []string
+	if year {
+		parts = append(parts, s.yearPart(t, "", s.archivedFilter()+s.anywhere(s.q.Terms, t), true))
+	}
+	parts = append(parts, s.foundParts(t, s.termParam[t], f, filter)...)
+	parts = append(parts, s.keyParts(t, f, filter)...)
+	if len(parts) == 0 {
+		return `SELECT ` + patientRecord + ` FROM patients WHERE 0`
+	}
+	return s.fetch(union(parts), lastOrder)
+}
+
+// numbersScanned is a query without a name term answered by reading the
+// last name index in order.
+func (s *searchSQL) numbersScanned() string {
+	return s.inOrder(s.archivedFilter() + s.allAnywhere())
 }

@@ -43,11 +43,6 @@ const cacheSize = -32 << 10
 // other program, or an import in progress) before it gives up.
 const BusyTimeout = 5 * time.Second
 
-// exactSearchLimit is the number of token matches up to which a search reads
-// all of them and sorts; above it the matches are dense enough that reading
-// the name indexes in order finds the first page sooner (see search.go).
-const exactSearchLimit = 1000
-
 //go:embed migrations/*.sql
 var migrations embed.FS
 
@@ -57,9 +52,11 @@ type DB struct {
 	path string
 	now  func() time.Time
 
-	// exactLimit is exactSearchLimit; tests lower it to exercise both ways
-	// of answering a search.
-	exactLimit int
+	// way is how tier 3 of a search is read: wayAuto, or one way always
+	// for tests that check both.
+	way int
+	// tokenBatch is an import's tokenBatch; tests lower it.
+	tokenBatch int64
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -82,7 +79,7 @@ func WithNow(now func() time.Time) Option {
 // only) and its directory if needed, and brings its schema up to date. Two
 // processes may open the same file at once.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
-	db := &DB{path: path, now: time.Now, exactLimit: exactSearchLimit, stmts: map[string]*sql.Stmt{}}
+	db := &DB{path: path, now: time.Now, tokenBatch: tokenBatch, stmts: map[string]*sql.Stmt{}}
 	for _, o := range opts {
 		o(db)
 	}
@@ -167,6 +164,9 @@ func (db *DB) Close() error {
 // statements are few and fixed (search builds at most a handful of shapes
 // per number of terms), so the cache needs no eviction.
 func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if traceStmt != nil {
+		traceStmt(query)
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if s, ok := db.stmts[query]; ok {
@@ -374,3 +374,6 @@ func numericID(id string) (int64, bool) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	return n, err == nil
 }
+
+// traceStmt, when set (by scratch tests only), sees every statement.
+var traceStmt func(string)

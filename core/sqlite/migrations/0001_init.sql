@@ -28,40 +28,66 @@ CREATE TABLE patients (
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL,
     version        INTEGER NOT NULL,
-    -- search.Key of the names, and search.OtherTokens as " t1 t2 ...",
-    -- those that start with a digit in other_numbers and the rest in
-    -- other_words: a term matches the patient when it is a prefix of
-    -- first_key, of last_key, or of a token in one of them.
+    -- search.Key of the names, and search.OtherTokens but the birth year
+    -- as " t1 t2 ...": in tokens what the token index holds (the tokens
+    -- that begin with neither name key and are not just words of the
+    -- names; and those that begin with a key, written _key_rest, see
+    -- keyedToken in patients.go), in other the rest (the tokens that begin
+    -- with a key as they are; the other words of a name, such as "brien"
+    -- in O'Brien, listed in name_words). A term matches the patient when
+    -- it is a prefix of first_key or last_key, when " " || term occurs in
+    -- tokens or other, or when it is a prefix of the birth year, which is
+    -- searched in its own index.
     first_key      TEXT    NOT NULL,
     last_key       TEXT    NOT NULL,
-    other_numbers  TEXT    NOT NULL,
-    other_words    TEXT    NOT NULL
+    tokens         TEXT    NOT NULL,
+    other          TEXT    NOT NULL
 );
 
 -- Search reads each tier of results from one of these in order and stops
 -- at the limit. They hold everything a search checks, so rows that do not
--- match are rejected without reading the table. EachPatient sorts by id_key itself:
--- an export is rare, an index more would slow every import.
-CREATE INDEX patients_by_last ON patients (last_key, first_key, id_key, archived, other_numbers, other_words);
-CREATE INDEX patients_by_first ON patients (first_key, last_key, id_key, archived, other_numbers, other_words);
+-- match are rejected without reading the table; patients_by_last, which
+-- answers most searches (tier 1, a name's prefix), holds every column, so
+-- that those read no table row at all. EachPatient sorts by id_key
+-- itself: an export is rare, an index more would slow every import. A
+-- large import drops these and builds them again at its end (see
+-- import.go), from their definitions here.
+CREATE INDEX patients_by_last ON patients (last_key, first_key, id_key, archived, birth_year, tokens, other,
+    id, first_name, last_name, gender, email, phone, diagnosis_code, created_at, updated_at, version);
+CREATE INDEX patients_by_first ON patients (first_key, last_key, id_key, archived, birth_year, tokens, other);
+-- A birth year ("smi 1980", "1980") is a range of this one, in the order of
+-- tier 1.
+CREATE INDEX patients_by_year ON patients (birth_year, last_key, first_key, id_key, archived);
 
--- The token index. Column names holds first_key, last_key and the other
--- tokens that begin with one of them ("johnsmith" in John Smith's row);
--- column other the rest (an id, a second word of a name, an email such as
--- "jsmith", phone digits, a birth year), which is where tier-3 rows are
--- found. rowid = patients.seq. It keeps no copy of the text (contentless);
--- the store writes it in the same transaction as each write to patients,
--- without triggers: a trigger makes every statement a savepoint, and FTS5
--- flushes its pending terms at each savepoint, which makes an import tens
--- of times slower. The prefix indexes make one- to three-character
--- prefixes as cheap as whole words.
+-- The words of multi-word names that begin with neither name key ("der" and
+-- "berg" of Van der Berg), each with the keys of the patients whose first
+-- (kind 'first') or last (kind 'last') name has it. Thousands of patients
+-- can share such a word; the name indexes read them by key, in order,
+-- where the token index would list them all. Rows are only ever added:
+-- one left behind by a renamed patient costs a lookup that finds nothing.
+CREATE TABLE name_words (
+    word TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    PRIMARY KEY (word, kind, key)
+) WITHOUT ROWID;
+
+-- The token index: patients.tokens, the tokens neither a name key nor a
+-- name word answers (an id, the local part of an email, phone digits),
+-- rowid = patients.seq. Names are searched in the indexes above; this
+-- answers the rest. The underscores of _key_rest tokens are part of a word. It keeps no copy of the text
+-- (contentless) and no positions (detail none: a query only asks which
+-- rows have a token that starts with a term). The store writes it in the
+-- same transaction as each write to patients, without triggers; a large
+-- import writes its rows in a few statements (see import.go). There are no
+-- prefix indexes: they would make an import half as fast again, and search
+-- asks this index only about terms few tokens start with (see search.go).
 CREATE VIRTUAL TABLE patient_tokens USING fts5(
-    names,
-    other,
+    tokens,
     content = '',
-    tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3',
-    detail = column
+    tokenize = "unicode61 remove_diacritics 2 tokenchars '_'",
+    detail = none,
+    columnsize = 0
 );
 
 CREATE TABLE practitioners (
