@@ -1,6 +1,8 @@
 package core
 
 import (
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -65,4 +67,52 @@ func NormalizeDownloadOrigin(s string) (string, error) {
 		return "https://*." + rest, nil
 	}
 	return NormalizeOrigin(s, field)
+}
+
+// StoreIDKey is the settings row holding StoreID: written once, when a store
+// is created, and never by SaveSettings.
+const StoreIDKey = "store_id"
+
+// SettingRows are the key/value rows a store keeps for s, in a fixed order;
+// StoreID is not among them.
+func (s Settings) SettingRows() ([][2]string, error) {
+	origins := s.DownloadOrigins
+	if origins == nil {
+		origins = []string{}
+	}
+	originsJSON, err := json.Marshal(origins)
+	if err != nil {
+		return nil, fmt.Errorf("encode download origins: %w", err)
+	}
+	return [][2]string{
+		{"pms_name", s.PMSName},
+		{"phone_region", s.PhoneRegion},
+		{"download_origins", string(originsJSON)},
+		{"date_order", s.DateOrder},
+	}, nil
+}
+
+// ApplySettingRow sets the field a stored row holds; unknown keys (from a
+// newer version) are ignored.
+func (s *Settings) ApplySettingRow(key, value string) error {
+	switch key {
+	case StoreIDKey:
+		s.StoreID = value
+	case "pms_name":
+		s.PMSName = value
+	case "phone_region":
+		s.PhoneRegion = value
+	case "date_order":
+		s.DateOrder = value
+	case "download_origins":
+		var origins []string
+		if err := json.Unmarshal([]byte(value), &origins); err != nil {
+			return fmt.Errorf("setting %s: %w", key, err)
+		}
+		if len(origins) == 0 {
+			origins = nil
+		}
+		s.DownloadOrigins = origins
+	}
+	return nil
 }

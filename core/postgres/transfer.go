@@ -317,7 +317,7 @@ func (t *Transfer) AdoptStoreID(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	if _, err := t.tx.Exec(ctx, `UPDATE settings SET value = $1 WHERE key = $2`, id, settingStoreID); err != nil {
+	if _, err := t.tx.Exec(ctx, `UPDATE settings SET value = $1 WHERE key = $2`, id, core.StoreIDKey); err != nil {
 		return fmt.Errorf("adopt store id: %w", t.unreachable(err))
 	}
 	return nil

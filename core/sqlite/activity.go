@@ -160,15 +160,6 @@ func (db *DB) Audit(ctx context.Context) ([]core.AuditEntry, error) {
 	return out, nil
 }
 
-// The settings rows' keys.
-const (
-	settingPMSName         = "pms_name"
-	settingPhoneRegion     = "phone_region"
-	settingDownloadOrigins = "download_origins"
-	settingDateOrder       = "date_order"
-	settingStoreID         = "store_id" // written once, by the migration
-)
-
 // Settings returns core.DefaultSettings with every stored value in place
 // of the default.
 func (db *DB) Settings(ctx context.Context) (core.Settings, error) {
@@ -183,24 +174,8 @@ func (db *DB) Settings(ctx context.Context) (core.Settings, error) {
 		if err := rows.Scan(&k, &v); err != nil {
 			return s, fmt.Errorf("settings: %w", err)
 		}
-		switch k {
-		case settingStoreID:
-			s.StoreID = v
-		case settingPMSName:
-			s.PMSName = v
-		case settingPhoneRegion:
-			s.PhoneRegion = v
-		case settingDateOrder:
-			s.DateOrder = v
-		case settingDownloadOrigins:
-			var origins []string
-			if err := json.Unmarshal([]byte(v), &origins); err != nil {
-				return s, fmt.Errorf("settings: %s: %w", k, err)
-			}
-			if len(origins) == 0 {
-				origins = nil
-			}
-			s.DownloadOrigins = origins
+		if err := s.ApplySettingRow(k, v); err != nil {
+			return s, fmt.Errorf("settings: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -211,11 +186,7 @@ func (db *DB) Settings(ctx context.Context) (core.Settings, error) {
 
 // SaveSettings stores every field of s, so that Settings returns s.
 func (db *DB) SaveSettings(ctx context.Context, s core.Settings) error {
-	origins := s.DownloadOrigins
-	if origins == nil {
-		origins = []string{}
-	}
-	originsJSON, err := json.Marshal(origins)
+	rows, err := s.SettingRows()
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
@@ -224,12 +195,7 @@ func (db *DB) SaveSettings(ctx context.Context, s core.Settings) error {
 		return fmt.Errorf("save settings: %w", db.busy(err))
 	}
 	defer tx.Rollback()
-	for _, kv := range [][2]string{
-		{settingPMSName, s.PMSName},
-		{settingPhoneRegion, s.PhoneRegion},
-		{settingDownloadOrigins, string(originsJSON)},
-		{settingDateOrder, s.DateOrder},
-	} {
+	for _, kv := range rows {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, kv[0], kv[1]); err != nil {
 			return fmt.Errorf("save settings: %w", err)
