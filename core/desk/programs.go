@@ -197,7 +197,7 @@ func (d *Desk) StartPrograms(ctx context.Context, o ProgramsOptions) (*ProgramsS
 	run, err := programs.Start(ctx, programs.Config{
 		Store: ps, Home: d.home, KeepPDFsInStore: !local, Secret: secret,
 		Addr: o.Addr, Path: o.Path, TLSCertFile: o.TLSCertFile, TLSKeyFile: o.TLSKeyFile,
-		Logger: log, Worker: w, Download: o.Download,
+		Logger: log, Worker: w, Download: o.Download, Health: d.HealthHandler(),
 	})
 	if err != nil {
 		return nil, err

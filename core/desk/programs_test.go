@@ -2,6 +2,9 @@ package desk_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -235,5 +238,33 @@ func TestStartProgramsRefusesAnOpenSecretFile(t *testing.T) {
 	_, err := f.desk.StartPrograms(context.Background(), desk.ProgramsOptions{Addr: "127.0.0.1:0", SecretFile: path})
 	if core.ErrorCode(err) != core.EINVALID || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("group-readable secret file: %v", err)
+	}
+}
+
+// TestServeAnswersHealth: the listener a clinic runs also answers GET
+// /healthz with the database and queue state.
+func TestServeAnswersHealth(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := programs.WriteSecretFile(path, "Webhook7Secret4Qm3Vx9Lp2Rt5Wz8Nc4Hb"); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := f.desk.StartPrograms(context.Background(), desk.ProgramsOptions{Addr: "127.0.0.1:0", SecretFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	u, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u.Scheme + "://" + u.Host + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h desk.Health
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != http.StatusOK || h.Database != "sqlite" {
+		t.Fatalf("GET /healthz: %d %+v %v", resp.StatusCode, h, err)
 	}
 }

@@ -45,6 +45,9 @@ type Config struct {
 	Worker WorkerOptions
 	// Download tunes the downloader, unless Worker.Downloader is set.
 	Download DownloadOptions
+	// Health, if set, answers GET /healthz beside the webhook, for the
+	// clinic's monitoring.
+	Health http.Handler
 }
 
 // lockNotes is what the lock file says about its holder.
@@ -173,6 +176,9 @@ func Start(ctx context.Context, c Config) (*Running, error) {
 	rec.receiving = receiving
 	mux := http.NewServeMux()
 	mux.Handle("POST "+c.Path, rec)
+	if c.Health != nil {
+		mux.Handle("GET /healthz", c.Health)
+	}
 	r.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
