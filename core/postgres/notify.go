@@ -73,10 +73,10 @@ type feed struct {
 	started bool
 	// listening reports a connection that is listening now.
 	listening bool
-	closed  bool
-	cancel  context.CancelFunc
-	stopped chan struct{} // closed by close
-	done    chan struct{} // closed when the listener has returned
+	closed    bool
+	cancel    context.CancelFunc
+	stopped   chan struct{} // closed by close
+	done      chan struct{} // closed when the listener has returned
 }
 
 // subscriber is one receiver; missed records a change it could not take.

@@ -18,8 +18,9 @@
 //
 // Search folds names in Go (ptdesk/core/search) and keeps the folded keys
 // and tokens in columns compared as bytes (COLLATE "C"), read by B-tree
-// ranges: no extension is needed, and the answers are those of SQLite to
-// the byte.
+// ranges, with a built-in full-text index over the same tokens for terms
+// that are each common: no extension is needed, and the answers are those
+// of SQLite to the byte (see search.go).
 //
 // The schema is created and updated by embedded, numbered migrations, run
 // under an advisory lock so that desks starting together do not collide.
@@ -141,6 +142,13 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	params := cfg.ConnConfig.RuntimeParams
 	if params["application_name"] == "" {
 		params["application_name"] = DefaultApplicationName
+	}
+	// A commit is on disk when it returns, whatever the server's default:
+	// a webhook is answered 200 only after its event is committed.
+	// (Waiting for a synchronous standby, or not, stays the server's or
+	// the connection string's choice.)
+	if sc := params["synchronous_commit"]; sc == "" || sc == "off" {
+		params["synchronous_commit"] = "on"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -431,6 +439,12 @@ func (db *DB) notify(ctx context.Context, q querier, kind, id string) error {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
+}
+
+// notifySQL is the SQL expression that sends c from within a statement
+// (c's payload as parameter p).
+func (db *DB) notifySQL(p string) string {
+	return `pg_notify('` + strings.ReplaceAll(db.channel, `'`, `''`) + `', ` + p + `)`
 }
 
 // isUnique reports a unique or primary key violation, of constraint when

@@ -18,17 +18,8 @@ const programsQueue = "programs"
 // defaultInboxLimit is the number of events Inbox returns when not told.
 const defaultInboxLimit = 200
 
-// durably runs fn in a transaction whose commit is on disk (and on any
-// synchronous standby) before durably returns, whatever the server's
-// default: a webhook is answered 200 only after its event is recorded.
-func (db *DB) durably(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = on`); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
-}
+// Commits are on disk when they return: Open sets synchronous_commit on
+// for every connection of the store.
 
 // RecordWebhook durably records e as a pending or unmatched event, or finds
 // the earlier delivery of the same event (see core.ProgramStore). It sets
@@ -65,36 +56,43 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 	}
 	ids := make([]int64, len(es))
 	dups := make([]bool, len(es))
-	err := db.durably(ctx, func(tx pgx.Tx) error {
-		recorded := false
+	// Each event is one statement, which also sends the notice when it
+	// records the event; a single event needs no transaction around it
+	// (a statement commits by itself), so that the webhook waits for one
+	// round trip to the server and one commit.
+	record := func(q querier) error {
 		for i, e := range es {
 			r := rows[i]
-			err := tx.QueryRow(ctx, `INSERT INTO webhook_events (received_at, token_hash, practitioner_id, patient_id,
+			err := q.QueryRow(ctx, `WITH ins AS (INSERT INTO webhook_events (received_at, token_hash, practitioner_id, patient_id,
 				assigned_patient_id, file_url, name, date, date_iso, updated, status, attempts, next_attempt_at, last_error)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-				ON CONFLICT DO NOTHING RETURNING id`,
+				ON CONFLICT DO NOTHING RETURNING id)
+				SELECT id, `+db.notifySQL("$15")+` FROM ins`,
 				r.received, e.TokenHash, e.PractitionerID, e.PatientID, e.AssignedPatientID, e.FileURL, e.Name, e.Date,
-				r.dateISO, e.Updated, string(r.status), e.Attempts, r.next, e.LastError).Scan(&ids[i])
+				r.dateISO, e.Updated, string(r.status), e.Attempts, r.next, e.LastError,
+				encodeChange(core.Change{Kind: core.ChangeInbox})).Scan(&ids[i], nil)
 			if err == nil {
-				recorded = true
 				continue
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}
 			dups[i] = true
-			err = tx.QueryRow(ctx, `SELECT id FROM webhook_events
+			err = q.QueryRow(ctx, `SELECT id FROM webhook_events
 				WHERE token_hash = $1 AND patient_id = $2 AND (file_url = $3 OR (name = $4 AND date_iso = $5 AND updated = $6))
 				ORDER BY id LIMIT 1`, e.TokenHash, e.PatientID, e.FileURL, e.Name, r.dateISO, e.Updated).Scan(&ids[i])
 			if err != nil {
 				return fmt.Errorf("find the earlier delivery: %w", err)
 			}
 		}
-		if !recorded {
-			return nil
-		}
-		return db.notify(ctx, tx, core.ChangeInbox, "")
-	})
+		return nil
+	}
+	var err error
+	if len(es) == 1 {
+		err = db.unreachable(record(db.q))
+	} else {
+		err = db.inTx(ctx, func(tx pgx.Tx) error { return record(tx) })
+	}
 	if err != nil {
 		return nil, fmt.Errorf("record webhook: %w", err)
 	}
@@ -254,7 +252,7 @@ func (db *DB) FileProgram(ctx context.Context, eventID int64, p *core.Program, p
 	filedAt := db.at(p.FiledAt)
 	created := p.CreatedAt.UTC().Truncate(time.Microsecond)
 	var id int64
-	err := db.durably(ctx, func(tx pgx.Tx) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT status FROM webhook_events WHERE id = $1 FOR UPDATE`, eventID).Scan(&status)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -266,26 +264,22 @@ func (db *DB) FileProgram(ctx context.Context, eventID int64, p *core.Program, p
 		if status == string(core.WebhookFiled) {
 			return core.Errorf(core.ECONFLICT, "event_id", "Program webhook %d is already filed; it is not filed twice.", eventID)
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO programs (event_id, patient_id, practitioner_id, name, date, created_at,
-			updated, version, path, sha256, size, filed_at, pdf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			RETURNING id`,
+		// The program, the event marked filed and the notices, in one
+		// statement.
+		err = tx.QueryRow(ctx, `WITH p AS (INSERT INTO programs (event_id, patient_id, practitioner_id, name, date, created_at,
+				updated, version, path, sha256, size, filed_at, pdf) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				RETURNING id),
+			e AS (UPDATE webhook_events SET status = 'filed', program_id = (SELECT id FROM p), last_error = '',
+				practitioner_id = CASE WHEN $3 <> '' THEN $3 ELSE practitioner_id END WHERE id = $1)
+			SELECT id, `+db.notifySQL("$14")+`, `+db.notifySQL("$15")+` FROM p`,
 			eventID, p.PatientID, p.PractitionerID, p.Name, p.Date, created, p.Updated, p.Version, p.Path,
-			p.SHA256, p.Size, filedAt, pdf).Scan(&id)
+			p.SHA256, p.Size, filedAt, pdf,
+			encodeChange(core.Change{Kind: core.ChangeInbox, ID: strconv.FormatInt(eventID, 10)}),
+			encodeChange(core.Change{Kind: core.ChangeProgram, ID: p.PatientID})).Scan(&id, nil, nil)
 		if isUnique(err, "programs_patient_id_name_version_key") {
 			return core.Errorf(core.ECONFLICT, "version", "Patient %s already has version %d of program %q; ask for the next version.", p.PatientID, p.Version, p.Name)
 		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE webhook_events SET status = 'filed', program_id = $1, last_error = '',
-			practitioner_id = CASE WHEN $2 <> '' THEN $2 ELSE practitioner_id END WHERE id = $3`,
-			id, p.PractitionerID, eventID); err != nil {
-			return err
-		}
-		if err := db.notify(ctx, tx, core.ChangeInbox, strconv.FormatInt(eventID, 10)); err != nil {
-			return err
-		}
-		return db.notify(ctx, tx, core.ChangeProgram, p.PatientID)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("file program: %w", err)
