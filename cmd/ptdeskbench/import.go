@@ -11,9 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +63,8 @@ type importResult struct {
 	// GoSys is the memory the Go runtime holds at the end (its heap at
 	// its largest, stacks, ...); the rest of the peak is SQLite's.
 	GoSys int64
+	// PeakRSS is the child's own VmHWM at the end of the import, in bytes.
+	PeakRSS int64
 }
 
 func importChild(spec string) error {
@@ -106,6 +108,7 @@ func importChild(spec string) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.GoSys = int64(ms.Sys)
+	res.PeakRSS = selfHWM()
 	if job.HeapProfile != "" {
 		if err := writeHeapProfile(job.HeapProfile); err != nil {
 			return err
@@ -163,8 +166,9 @@ func importSection(ctx context.Context, w io.Writer, o options) error {
 	if err != nil {
 		return fmt.Errorf("import one row: %w", err)
 	}
-	fmt.Fprintf(w, "Importing a single row, the child peaks at %s: the bench binary's own cost (it also links the desktop "+
-		"UI for another section), included in the peaks below. \"Go\" is what the Go runtime held at the end; the rest "+
+	fmt.Fprintf(w, "Importing a single row, the child peaks at %s: the program's own cost, included in the peaks below. "+
+		"Peak memory is each process's high-water mark of resident memory (VmHWM), read by the child itself at its end "+
+		"and, for the sqlite3 shell, polled every 5 ms. \"Go\" is what the Go runtime held at the end; the rest "+
 		"of a peak is mostly SQLite's memory and the program's code.\n\n", importMB(rest.maxRSS))
 
 	fmt.Fprintln(w, "| rows | file | PT Desk import | of which Import call | peak memory (Go) | sqlite3 `.import` | peak memory | PT Desk / sqlite3 |")
@@ -237,6 +241,7 @@ func runImportChild(ctx context.Context, self string, job importJob) (processFig
 	if err := json.Unmarshal(pt.stdout, &res); err != nil {
 		return processFigures{}, importResult{}, fmt.Errorf("child said %q: %w", pt.stdout, err)
 	}
+	pt.maxRSS = max(pt.maxRSS, res.PeakRSS)
 	return pt, res, nil
 }
 
@@ -289,37 +294,77 @@ type processFigures struct {
 	stdout []byte
 }
 
-// measureProcess runs cmd to the end and reads its peak memory from the
-// resource usage the kernel reports for it.
+// measureProcess runs cmd to the end and reads its peak memory.
+//
+// The kernel's own figure, the maximum resident set size of wait4's
+// resource usage, is no use here: a Go program starts its children sharing
+// its memory until they exec, and Linux counts the parent's resident set
+// into the child's maximum at the exec, so every child would report at
+// least the bench's own size. The peak is read instead from the child's
+// VmHWM (the high-water mark of its own resident memory, after the exec),
+// polled every few milliseconds while it runs; a child that reports its
+// own VmHWM at its end (the import child does) gives the exact figure.
 func measureProcess(cmd *exec.Cmd) (processFigures, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return processFigures{}, fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
+	}
+	peak := int64(-1)
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				if hwm := statusHWM(b); hwm > peak {
+					peak = hwm
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
 	wall := time.Since(start)
+	close(stop)
+	<-polled
 	if err != nil {
 		return processFigures{}, fmt.Errorf("%s: %w: %s", filepath.Base(cmd.Path), err, strings.TrimSpace(stderr.String()))
 	}
-	return processFigures{wall: wall, maxRSS: peakRSS(cmd.ProcessState), stdout: stdout.Bytes()}, nil
+	return processFigures{wall: wall, maxRSS: peak, stdout: stdout.Bytes()}, nil
 }
 
-// peakRSS is the process's maximum resident set size in bytes. Unix systems
-// report it in syscall.Rusage.Maxrss (kilobytes on Linux, bytes on macOS);
-// Windows has no such field, so it is looked up by name to keep this file
-// building there.
-func peakRSS(ps *os.ProcessState) int64 {
-	v := reflect.ValueOf(ps.SysUsage())
-	if v.Kind() != reflect.Pointer || v.IsNil() {
+// selfHWM is this process's peak resident memory so far, in bytes, or -1
+// where the system does not say.
+func selfHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
 		return -1
 	}
-	f := v.Elem().FieldByName("Maxrss")
-	if !f.IsValid() || !f.CanInt() {
-		return -1
+	return statusHWM(b)
+}
+
+// statusHWM reads VmHWM, in bytes, from the text of a /proc/PID/status
+// file; -1 if it has none (a process that has just exited, say).
+func statusHWM(status []byte) int64 {
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb * 1024
+		}
 	}
-	if runtime.GOOS == "darwin" {
-		return f.Int()
-	}
-	return f.Int() * 1024
+	return -1
 }
 
 func importMB(b int64) string {

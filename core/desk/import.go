@@ -7,9 +7,11 @@ import (
 	"io"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"ptdesk/core"
 	"ptdesk/core/importer"
@@ -384,47 +386,108 @@ func (run *importRun) rows(ctx context.Context) error {
 }
 
 // prepare reads the file and checks each row with the patient rules,
-// sending batches to out until the end of the file, an error, or ctx is
-// done. It closes out.
+// sending batches to out, in file order, until the end of the file, an
+// error, or ctx is done. It closes out.
+//
+// The file is read on this goroutine; the checks, which cost the most (a
+// phone number takes tens of microseconds to parse and validate), run on
+// one worker per core, a batch each, and the batches leave in the order
+// they were read.
 func (run *importRun) prepare(ctx context.Context, out chan<- preparedBatch) {
 	defer close(out)
-	send := func(b preparedBatch) bool {
+	workers := runtime.GOMAXPROCS(0)
+	type job struct {
+		b    preparedBatch
+		done chan struct{}
+	}
+	work := make(chan *job, workers)
+	ordered := make(chan *job, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				j.b.rows, j.b.err = run.check(ctx, j.b.rows, j.b.err)
+				close(j.done)
+			}
+		}()
+	}
+	// Sends the checked batches on in order.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		stopped := false
+		for j := range ordered {
+			<-j.done
+			if stopped {
+				continue
+			}
+			select {
+			case out <- j.b:
+			case <-ctx.Done():
+				stopped = true
+			}
+			if j.b.err != nil {
+				stopped = true
+			}
+		}
+	}()
+	queue := func(b preparedBatch) bool {
+		j := &job{b: b, done: make(chan struct{})}
 		select {
-		case out <- b:
-			return true
+		case ordered <- j:
 		case <-ctx.Done():
 			return false
 		}
+		work <- j
+		return true
 	}
+	defer func() {
+		close(ordered)
+		close(work)
+		wg.Wait()
+		<-sent
+	}()
 	batch := make([]preparedRow, 0, importBatch)
 	for ctx.Err() == nil {
 		row, err := run.rd.Next()
 		if err == io.EOF {
 			if len(batch) > 0 {
-				send(preparedBatch{rows: batch})
+				queue(preparedBatch{rows: batch})
 			}
 			return
 		}
 		if err != nil {
-			send(preparedBatch{rows: batch, err: err})
+			queue(preparedBatch{rows: batch, err: err})
 			return
 		}
-		pr := preparedRow{number: row.Number, raw: append([]string(nil), row.Raw...), p: row.Patient, cause: row.Err, bytes: run.rd.BytesRead()}
-		if pr.cause == nil {
-			if err := run.keepUnprovided(ctx, &pr.p); err != nil {
-				send(preparedBatch{rows: batch, err: err})
-				return
-			}
-			pr.cause = pr.p.Normalize(run.d.now(), run.norm)
-		}
-		batch = append(batch, pr)
+		batch = append(batch, preparedRow{number: row.Number, raw: append([]string(nil), row.Raw...), p: row.Patient, cause: row.Err, bytes: run.rd.BytesRead()})
 		if len(batch) == importBatch {
-			if !send(preparedBatch{rows: batch}) {
+			if !queue(preparedBatch{rows: batch}) {
 				return
 			}
 			batch = make([]preparedRow, 0, importBatch)
 		}
 	}
+}
+
+// check completes and checks the rows of a batch. err is the error that
+// ended the reading after them, or nil; it is returned with the rows,
+// unless a store read fails first: then the rows before the one it was
+// for are returned with that error.
+func (run *importRun) check(ctx context.Context, rows []preparedRow, err error) ([]preparedRow, error) {
+	for i := range rows {
+		pr := &rows[i]
+		if pr.cause != nil {
+			continue
+		}
+		if e := run.keepUnprovided(ctx, &pr.p); e != nil {
+			return rows[:i], e
+		}
+		pr.cause = pr.p.Normalize(run.d.now(), run.norm)
+	}
+	return rows, err
 }
 
 // row stores one prepared row; an error is a store failure, which ends the

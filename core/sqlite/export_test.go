@@ -13,9 +13,11 @@ func (db *DB) MarkSchemaVersionForTest(ctx context.Context, v int) error {
 // always from the token index and the other places other tokens are,
 // looked up one by one; "intersected" likewise but, for the other name
 // terms, checked against the anchor's ranges; "scanned" always from the
-// name indexes; "auto" as the directory's size and the query suggest.
+// name indexes; "year" from a birth year's range when the query has one;
+// "auto" as the directory's size and the query suggest.
 func (db *DB) SetSearchWayForTest(way string) {
-	db.way = map[string]int{"auto": wayAuto, "sorted": waySorted, "scanned": wayScanned, "intersected": wayIntersected}[way]
+	db.way = map[string]int{"auto": wayAuto, "sorted": waySorted, "scanned": wayScanned,
+		"intersected": wayIntersected, "year": wayYear}[way]
 }
 
 // SetImportTokenBatchForTest makes imports add new rows to the token index

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,9 +45,13 @@ func (db *DB) BeginImport(ctx context.Context) (core.PatientImport, error) {
 	}
 	// The indexes built at Commit sort in memory up to the page cache's
 	// size and in temporary files beyond it: a moderate cache, and files
-	// rather than memory, keep a large import's memory flat. The
-	// connection is closed at the end (see release).
-	for _, pragma := range []string{`PRAGMA cache_size = ` + strconv.Itoa(importCacheSize), `PRAGMA temp_store = FILE`} {
+	// rather than memory, keep a large import's memory flat, as does
+	// reading the file without mapping it (the map would count every
+	// page the index builds read). The indexes are sorted with the help
+	// of the other cores, idle by then (see sortThreads). The connection
+	// is closed at the end (see release).
+	for _, pragma := range []string{`PRAGMA cache_size = ` + strconv.Itoa(importCacheSize), `PRAGMA temp_store = FILE`, `PRAGMA mmap_size = 0`,
+		`PRAGMA threads = ` + strconv.Itoa(sortThreads())} {
 		if _, err := conn.ExecContext(ctx, pragma); err != nil {
 			im := &patientImport{db: db, conn: conn}
 			im.release()
@@ -70,12 +75,19 @@ func (db *DB) BeginImport(ctx context.Context) (core.PatientImport, error) {
 }
 
 // release closes the import's connection rather than give it back to the
-// pool: it holds the large page cache, and FTS5 keeps the hash table it
-// gathered the import's tokens in at its largest, which every later
-// prefix query on that connection would walk through.
+// pool: FTS5 keeps the hash table it gathered the import's tokens in at its
+// largest, which every later prefix query on that connection would walk
+// through, and the connection's settings are an import's.
 func (im *patientImport) release() {
 	im.conn.Raw(func(any) error { return driver.ErrBadConn })
 	im.conn.Close()
+}
+
+// sortThreads is how many threads SQLite may add to sort the rows of an
+// index being built (PRAGMA threads): by the time Commit builds them the
+// rows have been checked and written, and the other cores are idle.
+func sortThreads() int {
+	return min(max(runtime.GOMAXPROCS(0)-1, 0), 4)
 }
 
 // importCacheSize is the page cache of an import's connection (in the
@@ -482,8 +494,25 @@ func (im *patientImport) Commit() error {
 		im.release()
 		return fmt.Errorf("commit import: %w", err)
 	}
+	im.truncateLog()
 	im.release()
 	return nil
+}
+
+// truncateLog empties the write-ahead log the import filled. Its pages are
+// in the database file by now (the commit's checkpoint copied them), but
+// until the next write every read would still look them up in the log
+// and read them from there, at the log's size on disk, instead of from
+// the mapped database file. A reader in the middle of a read can keep the
+// log from being truncated: then it stays as it is, which is only slower,
+// rather than hold up the import's end waiting for the reader.
+func (im *patientImport) truncateLog() {
+	ctx := context.Background()
+	if _, err := im.conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return
+	}
+	var busy, log, done int
+	im.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done)
 }
 
 // finish writes what waits: the rows, the id counter, the deferred

@@ -21,20 +21,23 @@ import (
 // not match are rejected inside an index where they can be, and only the
 // rows returned are read in full.
 //
-//   - Tier 1 is a range of patients_by_last, which holds every column, and
-//     tier 2 one of patients_by_first. With a second name term ("jo sm")
-//     the index is read as one short range per distinct key that starts
-//     with the anchor (a loose index scan). With a birth year ("smi 1980")
-//     both come from that year's range of patients_by_year.
+//   - Tier 1 is a range of patients_by_last and tier 2 one of
+//     patients_by_first, which hold every column. With a second name
+//     term ("jo sm") the index is read as one short range per distinct key
+//     that starts with the anchor (a loose index scan). With a birth
+//     year ("smi 1980") both come from that year's range of
+//     patients_by_year (tier 1) and patients_by_year_first (tier 2).
 //   - Tier 3 is needed only when tiers 1 and 2 leave room; see tier3Plan.
 //   - A query without a name term (a birth year, part of a phone number)
 //     is all tier 3; see numbersPlan.
 //
-// Where a term must be found among tokens other than the name keys, three
-// places hold them: the FTS5 token index (ids, emails, phone digits),
-// name_words (the other words of names, shared by everyone with the name)
-// and the tokens that begin with a key shorter than the term, found by
-// looking up the term's prefixes as keys.
+// Where a term must be found among tokens other than the name keys and the
+// birth year, two places hold them: the FTS5 token index (ids, emails,
+// phone digits; a token that begins with a name key shorter than the term
+// under that key, see keyedToken), and name_words (the other words of
+// names, shared by everyone with the name, whose rows the name indexes
+// read in order). A search first asks cheap questions (probe) to leave out
+// the places that have nothing.
 func (db *DB) SearchPatients(ctx context.Context, q core.PatientQuery) ([]*core.Patient, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -76,31 +79,28 @@ func (db *DB) search(ctx context.Context, s *searchSQL) ([]*core.Patient, error)
 	}
 	tier1, tier2 := s.tier1(), s.tier2()
 	if year.term != "" {
-		tier1 = s.tier1Year(year)
-		// A short range of first names is read whole sooner than a year.
-		if !year.shortFirst {
-			tier2 = s.tier2Year(year)
-		}
+		tier1, tier2 = s.tier1Year(year), s.tier2Year(year)
 	}
-	if len(s.q.Terms) == 1 {
-		// Tier 1 of one term mostly fills the page by itself.
-		if err := read(tier1); err != nil {
+	if len(s.q.Terms) == 1 || year.term != "" {
+		// Tier 1 of one term, or of a name and a birth year in a large
+		// directory, often fills the page by itself.
+		if err := read(tier1, year.params...); err != nil {
 			return nil, err
 		}
 		if len(out) < s.limit {
-			if err := read(tier2); err != nil {
+			if err := read(tier2, year.params...); err != nil {
 				return nil, err
 			}
 		}
-	} else if err := read(`SELECT * FROM (`+tier1+`) UNION ALL SELECT * FROM (`+tier2+`)`, year.params...); err != nil {
-		// Several terms: tier 1 is rarely a page, and one statement
+	} else if err := read(`SELECT * FROM (` + tier1 + `) UNION ALL SELECT * FROM (` + tier2 + `)`); err != nil {
+		// Several name terms: tier 1 is rarely a page, and one statement
 		// reads both tiers, each in its order, one after the other.
 		return nil, err
 	}
 	if len(out) >= s.limit {
 		return out, nil
 	}
-	query, extra, err := db.tier3Plan(ctx, s, year.found)
+	query, extra, err := db.tier3Plan(ctx, s, year)
 	if err != nil {
 		return nil, err
 	}
@@ -256,17 +256,6 @@ const shortRanges = 256
 // looks up without weighing anything else.
 const fewTokenRows = 16
 
-// keyRows counts the rows whose key starts with prefix, up to n (written
-// into the statement).
-func (db *DB) keyRows(ctx context.Context, key, prefix string, n int) (int, error) {
-	index := "patients_by_last"
-	if key == "first_key" {
-		index = "patients_by_first"
-	}
-	return db.count(ctx, `SELECT count(*) FROM (SELECT 1 FROM patients INDEXED BY `+index+`
-		WHERE `+key+` >= ? AND `+key+` < ? LIMIT `+strconv.Itoa(n)+`)`, prefix, search.PrefixEnd(prefix))
-}
-
 // sortLimit is the number of rows from the token index up to which a
 // search reads them all and sorts them; above it, reading an index in
 // order finds the first page sooner. Sorting costs a table read per row,
@@ -283,11 +272,14 @@ func (db *DB) sortLimit(f *found, limit int) int {
 	}
 	k := int(math.Sqrt(float64(limit) * float64(f.rows) / 5))
 	n := 256
-	for n < k && n < 16384 {
+	for n < k && n < maxSortLimit {
 		n *= 2
 	}
 	return n
 }
+
+// maxSortLimit bounds sortLimit.
+const maxSortLimit = 16384
 
 // pow2 is the least power of two that is at least n: limits written into
 // statements are rounded to it, so that few statements are prepared.
@@ -305,6 +297,7 @@ const (
 	waySorted
 	wayScanned
 	wayIntersected
+	wayYear
 )
 
 // yearPlan is how tiers 1 and 2 are read with a birth year among the terms
@@ -318,9 +311,6 @@ type yearPlan struct {
 	// that says.
 	found  *found
 	params []any
-	// shortFirst: the anchor's range of patients_by_first is short enough
-	// to read whole for tier 2.
-	shortFirst bool
 }
 
 func (db *DB) yearPlan(ctx context.Context, s *searchSQL) (yearPlan, error) {
@@ -328,29 +318,28 @@ func (db *DB) yearPlan(ctx context.Context, s *searchSQL) (yearPlan, error) {
 	if year == "" || !ftsSafe(year) {
 		return yearPlan{}, nil
 	}
-	f, err := db.probe(ctx, s)
+	f, err := db.probe(ctx, s, year)
 	if err != nil {
 		return yearPlan{}, err
 	}
 	limit := db.sortLimit(f, s.limit)
-	list, n, err := db.tokenSeqs(ctx, f.fts(year), limit+1)
-	if err != nil || n > limit {
-		return yearPlan{}, err
+	list, n := f.yearList.list, f.yearList.n
+	if len(f.shortKeys[year]) > 0 {
+		// Rare: a name key is a prefix of the year's digits.
+		if list, n, err = db.tokenSeqs(ctx, f.fts(year), limit+1); err != nil {
+			return yearPlan{}, err
+		}
+	}
+	if n > limit {
+		return yearPlan{}, nil
 	}
 	p := yearPlan{term: year, found: f}
 	if n > 0 {
 		f.lists[year] = "sy"
 		p.params = append(p.params, sql.Named("sy", list))
 	}
-	first, err := db.keyRows(ctx, "first_key", s.q.Anchor, shortFirstRange)
-	p.shortFirst = first < shortFirstRange
-	return p, err
+	return p, nil
 }
-
-// shortFirstRange is the number of entries of the anchor's range of
-// patients_by_first below which tier 2 reads that range rather than a
-// birth year's range of patients_by_year (a hundredth of all patients).
-const shortFirstRange = 256
 
 // found says where a query's terms occur other than in the name keys and
 // the birth year, as far as a search needs to know it to leave out the
@@ -364,8 +353,14 @@ type found struct {
 	wordRows  map[string]int
 	keys      map[string]bool
 	shortKeys map[string][]string
-	// rows is about the number of patients: the largest rowid.
-	rows int
+	// rows is about the number of patients: the largest rowid;
+	// anchorRows counts the entries of the anchor's ranges of the two
+	// name indexes, up to shortRanges, when the query has another name
+	// term (else 0).
+	rows, anchorRows int
+	// yearList is what the token index has for the year term's digits
+	// (as they are, up to maxSortLimit+1), when probe was given one.
+	yearList tokenList
 	// lists names the parameter holding the JSON array of rows the token
 	// index has for a term (see tokenSeqs); a term without one has none.
 	lists map[string]string
@@ -381,13 +376,14 @@ func (f *found) fts(t string) string {
 	return strings.Join(parts, " OR ")
 }
 
-// probe finds out, in one statement, about how many patients there are,
-// which name keys are proper prefixes of each term, how many rows have a
-// name word that starts with each term, and which terms start a name key.
-
 // wordRowsLimit is the most rows with a name word probe counts.
 const wordRowsLimit = 64
-func (db *DB) probe(ctx context.Context, s *searchSQL) (*found, error) {
+
+// probe finds out, in one statement, about how many patients there are,
+// how long the anchor's ranges are, which name keys are proper prefixes of
+// each term, how many rows have a name word that starts with each term,
+// and which terms start a name key.
+func (db *DB) probe(ctx context.Context, s *searchSQL, year string) (*found, error) {
 	var cols []string
 	for _, t := range s.q.Terms {
 		p := s.termParam[t]
@@ -402,8 +398,21 @@ func (db *DB) probe(ctx context.Context, s *searchSQL) (*found, error) {
 			`EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", p)+`)
 				OR EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", p)+`)`)
 	}
+	anchorRows := "0"
+	if s.q.Anchor != "" && len(s.q.Names) > 0 {
+		// Only tier 3ab, which needs another name term, weighs them.
+		anchorRows = `(SELECT count(*) FROM (
+			SELECT 1 FROM patients INDEXED BY patients_by_last WHERE ` + starts("last_key", "a") + `
+			UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE ` + starts("first_key", "a") + `
+			LIMIT ` + strconv.Itoa(shortRanges) + `))`
+	}
+	yearList := "'[]'"
+	if year != "" {
+		yearList = `(SELECT json_group_array(rowid) FROM (SELECT rowid FROM patient_tokens
+			WHERE patient_tokens MATCH '"' || :` + s.termParam[year] + ` || '"*' LIMIT ` + strconv.Itoa(maxSortLimit+1) + `))`
+	}
 	query := `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :len)
-		SELECT (SELECT coalesce(max(seq), 0) FROM patients), ` + strings.Join(cols, ", ")
+		SELECT (SELECT coalesce(max(seq), 0) FROM patients), ` + anchorRows + `, ` + yearList + `, ` + strings.Join(cols, ", ")
 	var row *sql.Row
 	if len(s.q.Terms) > maxPreparedTerms {
 		row = db.sql.QueryRowContext(ctx, query, s.params()...)
@@ -418,12 +427,15 @@ func (db *DB) probe(ctx context.Context, s *searchSQL) (*found, error) {
 	short := make([]string, len(s.q.Terms))
 	counts := make([]int, len(s.q.Terms))
 	keys := make([]bool, len(s.q.Terms))
-	dest := []any{&f.rows}
+	dest := []any{&f.rows, &f.anchorRows, &f.yearList.list}
 	for i := range s.q.Terms {
 		dest = append(dest, &short[i], &counts[i], &keys[i])
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
+	}
+	if f.yearList.list != "[]" {
+		f.yearList.n = strings.Count(f.yearList.list, ",") + 1
 	}
 	for i, t := range s.q.Terms {
 		f.wordRows[t], f.keys[t] = counts[i], keys[i]
@@ -443,16 +455,24 @@ func (db *DB) probe(ctx context.Context, s *searchSQL) (*found, error) {
 //
 // A tier-3 row has a name term that is on neither of its name keys but
 // among its other tokens: the anchor (3c), or one of the other name terms
-// while the anchor starts a name key (3ab). The first is looked up where
-// other tokens are (see SearchPatients), unless the token index has more
-// than sortLimit rows for the anchor: then the last name index is read in
-// order. The second too, unless the token index has so many rows for
-// those terms that reading the anchor's ranges of the two name indexes
-// costs less: then they are read, patients_by_last in order.
-func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, f *found) (string, []any, error) {
+// while the anchor starts a name key (3ab).
+//   - 3ab is read from the anchor's ranges of the two name indexes when
+//     they are short; else the other name terms are looked up where other
+//     tokens are (see SearchPatients), their rows in the token index one by
+//     one, or, when those are many, by reading the ranges and checking each
+//     entry against them.
+//   - 3c is looked up likewise for the anchor; or, when the anchor is one
+//     letter or a common name word, from the matches of the other name
+//     term when they are few; and when the token index has more than
+//     sortLimit rows for the anchor, the last name index is read in order.
+//   - With a birth year among the terms, the name indexes are read within
+//     that year (see lastIndex); and with a one-letter anchor, or one with
+//     too many rows, all of tier 3 is read from that year instead.
+func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (string, []any, error) {
+	f := year.found
 	if f == nil {
 		var err error
-		if f, err = db.probe(ctx, s); err != nil {
+		if f, err = db.probe(ctx, s, ""); err != nil {
 			return "", nil, err
 		}
 	}
@@ -461,60 +481,78 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, f *found) (string, []
 		p     = tier3{driver: -1}
 		extra []any
 	)
-	// 3ab: the anchor's ranges of the two name indexes when they are
-	// short; else the other name terms' rows in the token index, looked up
-	// one by one when they are much fewer than the ranges' entries, which
-	// are else read and checked against them.
-	namesRows := -1
-	if len(s.q.Names) > 0 && db.way != wayScanned && allFTSSafe(s.q.Names) {
-		scan := false
-		if db.way == wayAuto {
-			r, err := db.anchorRows(ctx, s, shortRanges)
-			if err != nil {
-				return "", nil, err
-			}
-			scan = r < shortRanges
+	// A birth year: every row of tier 3 was born that year or has its
+	// digits elsewhere, which reads sooner than a one-letter anchor's or a
+	// common name word's other tokens.
+	if year.term != "" {
+		if utf8.RuneCountInString(s.q.Anchor) == 1 || db.way == wayYear {
+			p.year = year.term
+			return s.tier3(p, f), year.params, nil
 		}
-		if !scan {
-			var terms []string
-			for _, t := range s.q.Names {
-				terms = append(terms, f.fts(t))
+		p.yearCut = year.term
+		extra = append(extra, year.params...)
+	}
+	// 3ab: the anchor's ranges of the two name indexes when they are
+	// short; else the other name terms are looked up: their rows in the
+	// token index one by one when they are much fewer than the ranges'
+	// entries, which are else read and checked against them. 3c: the
+	// anchor's other tokens, unless (for a one-letter anchor) the other
+	// name term's matches are fewer, or there are too many.
+	names := len(s.q.Names) > 0 && db.way != wayScanned && allFTSSafe(s.q.Names) &&
+		(db.way != wayAuto || f.anchorRows >= shortRanges)
+	anchor := db.way != wayScanned && ftsSafe(s.q.Anchor)
+	oneLetter := utf8.RuneCountInString(s.q.Anchor) == 1
+	var ms []string
+	if names {
+		var terms []string
+		for _, t := range s.q.Names {
+			terms = append(terms, f.fts(t))
+		}
+		ms = append(ms, strings.Join(terms, " OR "))
+	}
+	anchorNow := anchor && !(oneLetter && db.way == wayAuto && names)
+	if anchorNow {
+		ms = append(ms, f.fts(s.q.Anchor))
+	}
+	got, err := db.tokenLists(ctx, ms, limit+1)
+	if err != nil {
+		return "", nil, err
+	}
+	namesList, anchorList := tokenList{n: -1}, tokenList{n: -1}
+	if names {
+		namesList, got = got[0], got[1:]
+	}
+	if anchorNow {
+		anchorList = got[0]
+	}
+	namesRows := -1
+	if names {
+		if p.namesLookedUp = namesList.n <= limit; p.namesLookedUp {
+			n := namesList.n
+			namesRows = n
+			if n > 0 {
+				extra = append(extra, sql.Named("sn", namesList.list))
+				p.namesList = true
 			}
-			list, n, err := db.tokenSeqs(ctx, strings.Join(terms, " OR "), limit+1)
-			if err != nil {
-				return "", nil, err
-			}
-			if p.namesLookedUp = n <= limit; p.namesLookedUp {
-				namesRows = n
-				if n > 0 {
-					extra = append(extra, sql.Named("sn", list))
-					p.namesList = true
+			switch {
+			case db.way == wayIntersected:
+				p.namesInRanges = true
+			case db.way == wayAuto && n > 4*fewTokenRows:
+				// Looking a row up costs some sixteen times checking an
+				// entry of a range against the list.
+				r, err := db.anchorRows(ctx, s, 16*n)
+				if err != nil {
+					return "", nil, err
 				}
-				switch {
-				case db.way == wayIntersected:
-					p.namesInRanges = true
-				case db.way == wayAuto && n > 4*fewTokenRows:
-					// Looking a row up costs some sixteen times checking
-					// an entry of a range against the list.
-					r, err := db.anchorRows(ctx, s, 16*n)
-					if err != nil {
-						return "", nil, err
-					}
-					p.namesInRanges = r < 16*n
-				}
+				p.namesInRanges = r < 16*n
 			}
 		}
 	}
-	if db.way == wayScanned || !ftsSafe(s.q.Anchor) {
+	if !anchor {
 		return s.tier3(p, f), extra, nil
 	}
-	// 3c: every row of it has the other name term too, which may match
-	// fewer rows (its key ranges, its name words, its rows in the token
-	// index) than the anchor's other tokens, when the anchor is one letter
-	// or a common name word.
 	best := math.MaxInt
-	short := utf8.RuneCountInString(s.q.Anchor) == 1 || f.wordRows[s.q.Anchor] >= wordRowsLimit
-	if short && db.way == wayAuto && len(s.q.Names) == 1 && namesRows >= 0 {
+	if oneLetter && db.way == wayAuto && len(s.q.Names) == 1 && namesRows >= 0 {
 		t := s.q.Names[0]
 		keys, err := db.count(ctx, `SELECT count(*) FROM (
 			SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key >= ? AND last_key < ?
@@ -534,10 +572,14 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, f *found) (string, []
 		}
 		return s.tier3(p, f), extra, nil
 	}
-	list, n, err := db.tokenSeqs(ctx, f.fts(s.q.Anchor), limit+1)
-	if err != nil {
-		return "", nil, err
+	if anchorList.n < 0 {
+		list, n, err := db.tokenSeqs(ctx, f.fts(s.q.Anchor), limit+1)
+		if err != nil {
+			return "", nil, err
+		}
+		anchorList = tokenList{list, n}
 	}
+	n := anchorList.n
 	switch cost := 3*n + f.wordRows[s.q.Anchor]; {
 	case best < cost:
 		p.driver = 0
@@ -548,10 +590,58 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, f *found) (string, []
 		p.anchorLookedUp = true
 		if n > 0 {
 			f.lists[s.q.Anchor] = "sa"
-			extra = append(extra, sql.Named("sa", list))
+			extra = append(extra, sql.Named("sa", anchorList.list))
 		}
+	case year.term != "":
+		// Too many for the anchor: the year finds tier 3 sooner.
+		p = tier3{driver: -1, year: year.term}
+		return s.tier3(p, f), year.params, nil
 	}
 	return s.tier3(p, f), extra, nil
+}
+
+// tokenList is a JSON array of rows the token index has, and how many.
+type tokenList struct {
+	list string
+	n    int
+}
+
+// tokenLists is tokenSeqs for several queries, in one statement.
+func (db *DB) tokenLists(ctx context.Context, ms []string, n int) ([]tokenList, error) {
+	switch len(ms) {
+	case 0:
+		return nil, nil
+	case 1:
+		list, count, err := db.tokenSeqs(ctx, ms[0], n)
+		return []tokenList{{list, count}}, err
+	}
+	var cols []string
+	args := make([]any, len(ms))
+	for i, m := range ms {
+		cols = append(cols, `(SELECT json_group_array(rowid) FROM (SELECT rowid FROM patient_tokens
+			WHERE patient_tokens MATCH ?`+strconv.Itoa(i+1)+` LIMIT `+strconv.Itoa(n)+`))`)
+		args[i] = m
+	}
+	st, err := db.stmt(ctx, `SELECT `+strings.Join(cols, ", "))
+	if err != nil {
+		return nil, err
+	}
+	lists := make([]string, len(ms))
+	dest := make([]any, len(ms))
+	for i := range lists {
+		dest[i] = &lists[i]
+	}
+	if err := st.QueryRowContext(ctx, args...).Scan(dest...); err != nil {
+		return nil, err
+	}
+	out := make([]tokenList, len(ms))
+	for i, l := range lists {
+		out[i] = tokenList{l, 0}
+		if l != "[]" {
+			out[i].n = strings.Count(l, ",") + 1
+		}
+	}
+	return out, nil
 }
 
 // anchorRows counts the entries of the anchor's ranges of the two name
@@ -582,7 +672,7 @@ func (db *DB) numbersPlan(ctx context.Context, s *searchSQL) (string, []any, err
 	}
 	lo, hi := yearRange(driver)
 	if (lo > hi || lo == hi) && ftsSafe(driver) && utf8.RuneCountInString(driver) >= minNumberPrefix {
-		f, err := db.probe(ctx, s)
+		f, err := db.probe(ctx, s, "")
 		if err != nil {
 			return "", nil, err
 		}
@@ -797,31 +887,39 @@ func (s *searchSQL) nameTier(key, other, index, exclude string) string {
 	filters := s.archivedFilter() + exclude + s.namesOnKeys() + s.numbersAnywhere()
 	order := key + ", " + other + ", id_key"
 	if len(s.q.Names) == 0 {
-		if index == "patients_by_last" {
-			return s.inOrder(" AND " + starts(key, "a") + filters)
-		}
-		return s.fetch(`SELECT seq FROM patients INDEXED BY `+index+
-			` WHERE `+starts(key, "a")+filters+` ORDER BY `+order+` LIMIT :lim`, order)
+		return `SELECT ` + patientRecord + ` FROM patients INDEXED BY ` + index + ` WHERE ` + starts(key, "a") + filters +
+			` ORDER BY ` + order + ` LIMIT :lim`
 	}
 	driver := s.nameParam[0]
 	// k lists the distinct keys that start with the anchor, in order; the
 	// CROSS JOIN keeps k the outer loop, so rows come out in index order
-	// and LIMIT stops the scan early.
-	parts := `SELECT seq FROM (SELECT seq FROM k CROSS JOIN patients INDEXED BY ` + index + `
-		WHERE ` + key + ` = k.v AND ` + starts(other, driver) + filters + ` LIMIT :lim)`
-	if a, n := s.q.Anchor, s.q.Names[0]; strings.HasPrefix(a, n) || strings.HasPrefix(n, a) {
-		longer := "a"
-		if len(n) > len(a) {
-			longer = driver
-		}
-		parts += ` UNION ALL SELECT seq FROM (SELECT seq FROM patients INDEXED BY ` + index + `
-			WHERE ` + starts(key, longer) + filters + ` ORDER BY ` + order + ` LIMIT :lim)`
+	// and LIMIT stops the scan early. A name term that starts no key at
+	// all ("Ó Briain": "briain" is only a word of "obriain") leaves both
+	// tiers empty, which two lookups per term tell before the scan.
+	var known []string
+	for _, p := range s.nameParam {
+		known = append(known, `(EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", p)+
+			`) OR EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", p)+`))`)
 	}
-	return `WITH RECURSIVE k(v) AS (
+	loose := `WITH RECURSIVE k(v) AS (
 			SELECT (SELECT min(` + key + `) FROM patients INDEXED BY ` + index + ` WHERE ` + starts(key, "a") + `)
+				WHERE ` + strings.Join(known, " AND ") + `
 			UNION ALL
 			SELECT (SELECT min(` + key + `) FROM patients INDEXED BY ` + index + ` WHERE ` + key + ` > k.v AND ` + key + ` < :ae)
-			FROM k WHERE k.v IS NOT NULL) ` + s.fetch(parts, order)
+			FROM k WHERE k.v IS NOT NULL) `
+	scan := `SELECT seq FROM k CROSS JOIN patients INDEXED BY ` + index + `
+		WHERE ` + key + ` = k.v AND ` + starts(other, driver) + filters + ` LIMIT :lim`
+	a, n := s.q.Anchor, s.q.Names[0]
+	if !strings.HasPrefix(a, n) && !strings.HasPrefix(n, a) {
+		// The scan is in tier order and the index holds every column.
+		return loose + strings.Replace(scan, "SELECT seq", "SELECT "+patientRecord, 1)
+	}
+	longer := "a"
+	if len(n) > len(a) {
+		longer = driver
+	}
+	return loose + s.fetch(`SELECT seq FROM (`+scan+`) UNION ALL SELECT seq FROM (SELECT seq FROM patients INDEXED BY `+index+`
+			WHERE `+starts(key, longer)+filters+` ORDER BY `+order+` LIMIT :lim)`, order)
 }
 
 // yearTerm is the first number term that is a birth year of its own
@@ -850,16 +948,20 @@ func (s *searchSQL) yearPart(t, where, filter string, ordered bool) string {
 // birth year, as far as f knows them: among the rows the token index had
 // for it, in name_words. p names the parameters of t's range; filter
 // applies to all of them.
-func (s *searchSQL) foundParts(t, p string, f *found, filter string) []string {
+func (s *searchSQL) foundParts(t, p string, f *found, filter, keys, yr string) []string {
 	var parts []string
 	if list := f.lists[t]; list != "" {
 		parts = append(parts, `SELECT seq FROM patients WHERE seq IN (SELECT value FROM json_each(:`+list+`))`+filter)
 	}
 	if f.wordRows[t] > 0 {
-		parts = append(parts, s.wordParts(p, filter)...)
+		parts = append(parts, s.wordParts(p, filter, keys, yr)...)
 	}
 	return parts
 }
+
+// offKeyA restricts wordKeys to keys that do not start with the anchor:
+// the rows of 3c have it on neither key.
+const offKeyA = " AND NOT (key >= :a AND key < :ae)"
 
 // wordKeys lists the keys of kind ('first' or 'last') of the patients
 // with a name word that starts with the term of parameter p (and where).
@@ -868,32 +970,52 @@ func wordKeys(p, kind, where string) string {
 		WHERE word >= :` + p + ` AND word < :` + p + `e AND kind = '` + kind + `'` + where + ` ORDER BY key) AS w`
 }
 
+// lastIndex is where rows are read in the order of tier 1: patients_by_last,
+// or, with a birth year term yr (every row of tier 3 is born that year, or
+// has its digits elsewhere), that year's range of patients_by_year. It ends
+// in a WHERE clause that conditions are added to with AND.
+func (s *searchSQL) lastIndex(yr string) string {
+	if yr == "" {
+		return "patients INDEXED BY patients_by_last WHERE 1"
+	}
+	return "patients INDEXED BY patients_by_year WHERE birth_year = :" + s.termParam[yr] + "y"
+}
+
+// firstIndex is lastIndex in the order of tier 2.
+func (s *searchSQL) firstIndex(yr string) string {
+	if yr == "" {
+		return "patients INDEXED BY patients_by_first WHERE 1"
+	}
+	return "patients INDEXED BY patients_by_year_first WHERE birth_year = :" + s.termParam[yr] + "y"
+}
+
 // wordParts are the rows with a name word that starts with the term of
-// parameter p: by last name key in order (up to the limit), by first
-// name key all.
-func (s *searchSQL) wordParts(p, filter string) []string {
+// parameter p (and whose keys pass keys, a condition on wordKeys): by last
+// name key in order (up to the limit), by first name key all; born in the
+// year yr when it is not "".
+func (s *searchSQL) wordParts(p, filter, keys, yr string) []string {
 	return []string{
-		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", "") + ` CROSS JOIN patients INDEXED BY patients_by_last
-			WHERE last_key = w.k` + filter + ` LIMIT :lim)`,
-		`SELECT seq FROM ` + wordKeys(p, "first", "") + ` CROSS JOIN patients INDEXED BY patients_by_first
-			WHERE first_key = w.k` + filter,
+		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", keys) + ` CROSS JOIN ` + s.lastIndex(yr) + `
+			AND last_key = w.k` + filter + ` LIMIT :lim)`,
+		`SELECT seq FROM ` + wordKeys(p, "first", keys) + ` CROSS JOIN ` + s.firstIndex(yr) + `
+			AND first_key = w.k` + filter,
 	}
 }
 
 // anchoredWordParts are wordParts for the rows where the anchor starts a
 // name key: those whose name word's key is that key, all of them (the last
 // name's in order), and the others by the anchor's range of the other key.
-func (s *searchSQL) anchoredWordParts(p, filter string) []string {
+func (s *searchSQL) anchoredWordParts(p, filter, yr string) []string {
 	inA := "key >= :a AND key < :ae"
 	return []string{
-		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", " AND "+inA) + ` CROSS JOIN patients INDEXED BY patients_by_last
-			WHERE last_key = w.k` + filter + ` LIMIT :lim)`,
-		`SELECT seq FROM ` + wordKeys(p, "last", " AND NOT ("+inA+")") + ` CROSS JOIN patients INDEXED BY patients_by_last
-			WHERE last_key = w.k AND ` + starts("first_key", "a") + filter,
-		`SELECT seq FROM ` + wordKeys(p, "first", " AND "+inA) + ` CROSS JOIN patients INDEXED BY patients_by_first
-			WHERE first_key = w.k` + filter,
-		`SELECT seq FROM ` + wordKeys(p, "first", " AND NOT ("+inA+")") + ` CROSS JOIN patients INDEXED BY patients_by_first
-			WHERE first_key = w.k AND ` + starts("last_key", "a") + filter,
+		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", " AND "+inA) + ` CROSS JOIN ` + s.lastIndex(yr) + `
+			AND last_key = w.k` + filter + ` LIMIT :lim)`,
+		`SELECT seq FROM ` + wordKeys(p, "last", " AND NOT ("+inA+")") + ` CROSS JOIN ` + s.lastIndex(yr) + `
+			AND last_key = w.k AND ` + starts("first_key", "a") + filter,
+		`SELECT seq FROM ` + wordKeys(p, "first", " AND "+inA) + ` CROSS JOIN ` + s.firstIndex(yr) + `
+			AND first_key = w.k` + filter,
+		`SELECT seq FROM ` + wordKeys(p, "first", " AND NOT ("+inA+")") + ` CROSS JOIN ` + s.firstIndex(yr) + `
+			AND first_key = w.k AND ` + starts("last_key", "a") + filter,
 	}
 }
 
@@ -918,27 +1040,33 @@ func (s *searchSQL) tier1Year(y yearPlan) string {
 	filter := s.archivedFilter() + s.namesOnKeys()
 	parts := []string{s.yearPart(t, " AND "+starts("last_key", "a"), filter+s.anywhere(s.q.Numbers, t), true)}
 	filter = " AND " + starts("last_key", "a") + filter + s.numbersAnywhere()
-	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter)...)
+	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter, "", "")...)
 	parts = append(parts, s.keyParts(t, y.found, filter)...)
 	return s.fetch(union(parts), lastOrder)
 }
 
 // tier2Year reads tier 2 with a birth year: the rows born that year whose
-// first name key starts with the anchor, all of them (a year's range of
-// patients_by_year is in the order of tier 1), and those where the year's
-// digits are found otherwise.
+// first name key starts with the anchor, from patients_by_year_first in
+// order, and those where the year's digits are found otherwise.
 func (s *searchSQL) tier2Year(y yearPlan) string {
 	t := y.term
 	tier := " AND " + starts("first_key", "a") + " AND NOT " + starts("last_key", "a") + s.archivedFilter() + s.namesOnKeys()
-	parts := []string{s.yearPart(t, tier, s.anywhere(s.q.Numbers, t), false)}
+	parts := []string{`SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_year_first
+		WHERE birth_year = :` + s.termParam[t] + `y` + tier + s.anywhere(s.q.Numbers, t) + ` ORDER BY ` + firstOrder + ` LIMIT :lim)`}
 	filter := tier + s.numbersAnywhere()
-	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter)...)
+	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter, "", "")...)
 	parts = append(parts, s.keyParts(t, y.found, filter)...)
 	return s.fetch(union(parts), firstOrder)
 }
 
 // tier3 is how tier3Plan chose to read the parts of tier 3.
 type tier3 struct {
+	// year, when not "", is a birth year term: all of tier 3 is read from
+	// that year's range of patients_by_year and the token index's rows for
+	// its digits (:sy), and the rest of the plan does not apply. yearCut,
+	// when not "", is one too, with which the plan's reading of the name
+	// indexes is read from the year indexes instead (see lastIndex).
+	year, yearCut string
 	// anchorLookedUp: 3c is looked up where other tokens are (the token
 	// index's rows in :sa); else patients_by_last is read in order.
 	anchorLookedUp bool
@@ -964,20 +1092,37 @@ func (s *searchSQL) tier3Filter() string {
 func (s *searchSQL) tier3(p tier3, f *found) string {
 	filter := s.tier3Filter()
 	var parts []string
+	if p.year != "" {
+		parts = append(parts, s.yearPart(p.year, "", filter, true))
+		if f.lists[p.year] != "" {
+			parts = append(parts, `SELECT seq FROM patients WHERE seq IN (SELECT value FROM json_each(:sy))`+filter)
+		}
+		if f.wordRows[p.year] > 0 {
+			parts = append(parts, s.wordParts(s.termParam[p.year], filter, "", "")...)
+		}
+		parts = append(parts, s.keyParts(p.year, f, filter)...)
+		return s.fetch(union(parts), lastOrder)
+	}
+	yr := p.yearCut
+	if yr != "" && f.lists[yr] != "" {
+		// The rows with the year's digits elsewhere; the index parts
+		// below read only those born that year.
+		parts = append(parts, `SELECT seq FROM patients WHERE seq IN (SELECT value FROM json_each(:sy))`+filter)
+	}
 	switch {
 	case p.driver >= 0:
 		t, np := s.q.Names[p.driver], s.nameParam[p.driver]
 		offKey := " AND NOT " + onKeys("a") + filter
 		parts = append(parts,
-			`SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_last
-				WHERE `+starts("last_key", np)+offKey+` ORDER BY `+lastOrder+` LIMIT :lim)`,
-			`SELECT seq FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", np)+offKey)
-		parts = append(parts, s.foundParts(t, np, f, offKey)...)
+			`SELECT seq FROM (SELECT seq FROM `+s.lastIndex(yr)+` AND `+starts("last_key", np)+offKey+`
+				ORDER BY `+lastOrder+` LIMIT :lim)`,
+			`SELECT seq FROM `+s.firstIndex(yr)+` AND `+starts("first_key", np)+offKey)
+		parts = append(parts, s.foundParts(t, np, f, offKey, offKeyA, yr)...)
 	case p.anchorLookedUp:
-		parts = append(parts, s.foundParts(s.q.Anchor, "a", f, filter)...)
+		parts = append(parts, s.foundParts(s.q.Anchor, "a", f, filter, offKeyA, yr)...)
 	default:
-		parts = append(parts, `SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_last
-			WHERE NOT `+onKeys("a")+filter+` ORDER BY `+lastOrder+` LIMIT :lim)`)
+		parts = append(parts, `SELECT seq FROM (SELECT seq FROM `+s.lastIndex(yr)+` AND NOT `+onKeys("a")+filter+`
+			ORDER BY `+lastOrder+` LIMIT :lim)`)
 	}
 	if len(s.q.Names) > 0 {
 		if p.namesLookedUp {
@@ -995,15 +1140,14 @@ func (s *searchSQL) tier3(p tier3, f *found) string {
 			}
 			for i, n := range s.q.Names {
 				if f.wordRows[n] > 0 {
-					parts = append(parts, s.anchoredWordParts(s.nameParam[i], filter)...)
+					parts = append(parts, s.anchoredWordParts(s.nameParam[i], filter, yr)...)
 				}
 			}
 		} else {
 			parts = append(parts,
-				`SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_last
-					WHERE `+starts("last_key", "a")+filter+` ORDER BY `+lastOrder+` LIMIT :lim)`,
-				`SELECT seq FROM patients INDEXED BY patients_by_first
-					WHERE `+starts("first_key", "a")+` AND NOT `+starts("last_key", "a")+filter)
+				`SELECT seq FROM (SELECT seq FROM `+s.lastIndex(yr)+` AND `+starts("last_key", "a")+filter+`
+					ORDER BY `+lastOrder+` LIMIT :lim)`,
+				`SELECT seq FROM `+s.firstIndex(yr)+` AND `+starts("first_key", "a")+` AND NOT `+starts("last_key", "a")+filter)
 		}
 	}
 	if len(parts) == 0 {
@@ -1021,7 +1165,7 @@ func (s *searchSQL) numbersLookedUp(t string, year bool, f *found) string {
 	if year {
 		parts = append(parts, s.yearPart(t, "", s.archivedFilter()+s.anywhere(s.q.Terms, t), true))
 	}
-	parts = append(parts, s.foundParts(t, s.termParam[t], f, filter)...)
+	parts = append(parts, s.foundParts(t, s.termParam[t], f, filter, "", "")...)
 	parts = append(parts, s.keyParts(t, f, filter)...)
 	if len(parts) == 0 {
 		return `SELECT ` + patientRecord + ` FROM patients WHERE 0`
