@@ -92,9 +92,10 @@ func (db *DB) search(ctx context.Context, s *searchSQL) ([]*core.Patient, error)
 				return nil, err
 			}
 		}
-	} else if err := read(`SELECT * FROM (` + tier1 + `) UNION ALL SELECT * FROM (` + tier2 + `)`); err != nil {
+	} else if err := read(`SELECT * FROM (` + tier1 + `) UNION ALL SELECT * FROM (` + tier2 + `) LIMIT :lim`); err != nil {
 		// Several name terms: tier 1 is rarely a page, and one statement
-		// reads both tiers, each in its order, one after the other.
+		// reads both tiers, each in its order, one after the other, and
+		// stops at the limit.
 		return nil, err
 	}
 	if len(out) >= s.limit {
