@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -73,14 +74,24 @@ func (a *App) refreshSearchKeepingSelection() {
 }
 
 // storeSection is the settings' part about the directory's store: where it
-// is, and a "Test connection" for a clinic's PostgreSQL database. It also
-// shows whether this app receives program webhooks.
+// is, a "Test connection" for a clinic's PostgreSQL database, and the
+// choice of the database PT Desk opens on this computer from its next
+// start. It also shows whether this app receives program webhooks.
 type storeSection struct {
 	app      *App
 	url      *widget.Entry
 	result   *widget.Label
 	listener *widget.Label
 	test     *widget.Button
+	// use saves the database last tested, enabled only while the URL
+	// typed is the one that passed the test.
+	use *widget.Button
+	// local goes back to this computer's own directory (SQLite).
+	local *widget.Button
+	// next says which database PT Desk opens at its next start.
+	next *widget.Label
+	// tested is the URL that passed "Test connection" ("" when none did).
+	tested string
 }
 
 // newStoreSection builds the store part of the settings.
@@ -89,9 +100,14 @@ func (a *App) newStoreSection() *storeSection {
 	s.url = &widget.Entry{PlaceHolder: "postgres://user@server:5432/clinic"}
 	s.url.Password = true // a connection string may carry a password
 	s.url.OnSubmitted = func(string) { s.onTest() }
+	s.url.OnChanged = s.onURLChanged
 	s.result = newNote()
 	s.listener = newNote()
+	s.next = newNote()
 	s.test = &widget.Button{Text: "Test connection", Icon: theme.ViewRefreshIcon(), OnTapped: s.onTest}
+	s.use = &widget.Button{Text: "Use this database", Icon: theme.ConfirmIcon(), Importance: widget.HighImportance, OnTapped: s.onUse}
+	s.use.Disable()
+	s.local = &widget.Button{Text: "Use this computer's own directory", Icon: theme.ComputerIcon(), OnTapped: s.onLocal}
 	return s
 }
 
@@ -107,9 +123,11 @@ func storeDescription(d *desk.Desk) string {
 func (s *storeSection) buildUI() fyne.CanvasObject {
 	what := &widget.Label{Text: storeDescription(s.app.desk), Wrapping: fyne.TextWrapWord}
 	hint := newNote()
-	setNote(hint, "To share one directory between desks, test the clinic's PostgreSQL connection here, then start PT Desk with --db or PTDESK_DB set to it (see the README).", widget.MediumImportance)
+	setNote(hint, "To share one directory between desks, type the clinic's PostgreSQL URL, test the connection, then use the database: PT Desk switches to it at its next start. The password goes to this computer's keyring, never to a file.", widget.MediumImportance)
 	s.refreshListener()
-	return container.NewVBox(what, container.NewBorder(nil, nil, nil, s.test, s.url), s.result, hint, s.listener)
+	s.refreshNext()
+	return container.NewVBox(what, container.NewBorder(nil, nil, nil, s.test, s.url), s.result,
+		container.NewHBox(s.use, s.local), s.next, hint, s.listener)
 }
 
 // refreshListener shows the program listener's status line.
@@ -117,12 +135,66 @@ func (s *storeSection) refreshListener() {
 	setNote(s.listener, s.app.ListenerStatus(), widget.MediumImportance)
 }
 
-// onTest connects to the typed database off the UI thread.
+// refreshNext says which database PT Desk opens at its next start (the
+// password masked), and offers the way back to this computer's own
+// directory when another is saved.
+func (s *storeSection) refreshNext() {
+	next, err := s.app.desk.NextDatabase()
+	if err != nil {
+		setNote(s.next, "At its next start: "+core.ErrorMessage(err), widget.DangerImportance)
+		s.local.Enable()
+		return
+	}
+	if next.Source == desk.SourceSaved {
+		s.local.Enable()
+	} else {
+		s.local.Disable()
+	}
+	where := "this computer's own directory (SQLite)"
+	if next.Shared() {
+		where = "the clinic database " + next.Masked()
+	} else if next.Setting != "" {
+		where = "the directory " + next.Masked()
+	}
+	text := "At its next start PT Desk opens " + where + "."
+	switch next.Source {
+	case desk.SourceSaved:
+		text = "At its next start PT Desk opens " + where + ", as saved on this computer."
+	case desk.SourceEnv:
+		text = fmt.Sprintf("At its next start PT Desk opens %s, as %s on this computer says; it outranks a choice saved here.", where, desk.DatabaseEnv)
+	}
+	setNote(s.next, text, widget.MediumImportance)
+}
+
+// window is where the section's dialogs show: the settings window.
+func (s *storeSection) window() fyne.Window {
+	if s.app.settings != nil {
+		return s.app.settings.win
+	}
+	return s.app.win
+}
+
+// onURLChanged withdraws "Use this database" once the URL is no longer
+// the one that passed the test.
+func (s *storeSection) onURLChanged(text string) {
+	if s.tested != "" && strings.TrimSpace(text) != s.tested {
+		s.tested = ""
+		s.use.Disable()
+	}
+}
+
+// urlField names the entry in the settings' messages.
+const urlField = "Clinic database URL"
+
+// onTest connects to the typed database off the UI thread. Only a
+// database that passed can be used.
 func (s *storeSection) onTest() {
 	a := s.app
 	setting := strings.TrimSpace(s.url.Text)
+	s.tested = ""
+	s.use.Disable()
 	if !strings.HasPrefix(setting, "postgres://") && !strings.HasPrefix(setting, "postgresql://") {
-		setNote(s.result, "Type the clinic database's URL, starting with postgres://.", widget.DangerImportance)
+		setNote(s.result, urlField+": type the clinic database's URL, starting with postgres://, such as postgres://ptdesk@server:5432/clinic.", widget.DangerImportance)
 		return
 	}
 	setNote(s.result, "Connecting…", widget.MediumImportance)
@@ -133,12 +205,76 @@ func (s *storeSection) onTest() {
 		fyne.Do(func() {
 			s.test.Enable()
 			if err != nil {
-				setNote(s.result, "Could not use this database: "+core.ErrorMessage(err), widget.DangerImportance)
+				msg := "Could not use this database: " + core.ErrorMessage(err)
+				if core.ErrorField(err) == "db" && core.ErrorCode(err) == core.EINVALID {
+					msg = urlField + ": " + core.ErrorMessage(err)
+				}
+				setNote(s.result, msg, widget.DangerImportance)
 				return
 			}
-			setNote(s.result, "Connected: the clinic's directory is ready on this database.", widget.SuccessImportance)
+			if strings.TrimSpace(s.url.Text) != setting {
+				return // typed on meanwhile: that URL is not tested
+			}
+			s.tested = setting
+			s.use.Enable()
+			setNote(s.result, "Connected: the clinic's directory is ready on this database. Use it to open it from PT Desk's next start.", widget.SuccessImportance)
 		})
 	})
+}
+
+// onUse saves the tested database as this computer's choice.
+func (s *storeSection) onUse() {
+	if s.tested == "" {
+		return
+	}
+	s.save(s.tested, "PT Desk will open the clinic database from its next start.")
+}
+
+// onLocal goes back to this computer's own directory after confirmation.
+func (s *storeSection) onLocal() {
+	confirm(s.window(), "Use this computer's own directory?",
+		"PT Desk will open this computer's own directory (SQLite) from its next start, instead of the clinic database. The clinic database keeps its patients; the other desks go on using it.",
+		"Use this computer's directory", widget.WarningImportance, func() {
+			s.save("sqlite", "PT Desk will open this computer's own directory from its next start.")
+		})
+}
+
+// save saves setting as the database PT Desk opens from its next start,
+// off the UI thread (the keyring may take a moment), then says that PT
+// Desk must restart to switch.
+func (s *storeSection) save(setting, done string) {
+	a := s.app
+	s.use.Disable()
+	a.goBackground(func() {
+		err := a.desk.UseDatabase(setting)
+		fyne.Do(func() {
+			s.refreshNext()
+			if err != nil {
+				if s.tested != "" {
+					s.use.Enable()
+				}
+				setNote(s.result, "Not saved: "+core.ErrorMessage(err), widget.DangerImportance)
+				return
+			}
+			s.tested = ""
+			setNote(s.result, "Saved. "+done, widget.SuccessImportance)
+			s.offerRestart(done)
+		})
+	})
+}
+
+// offerRestart says that switching databases takes a restart, and offers
+// to quit now: the directory in use stays open until PT Desk quits.
+func (s *storeSection) offerRestart(done string) {
+	msg := &widget.Label{Wrapping: fyne.TextWrapWord,
+		Text: done + " To switch now, quit PT Desk and start it again."}
+	d := dialog.NewCustomConfirm("Restart PT Desk to switch", "Quit PT Desk now", "Later", msg, func(quit bool) {
+		if quit {
+			s.app.fyne.Quit()
+		}
+	}, s.window())
+	d.Resize(fyne.NewSize(460, 0))
+	d.Show()
 }
 
 // listenerChanged shows the program listener's new state where it is

@@ -45,6 +45,9 @@ func run(f flags) error {
 		Home:   home,
 		Opener: browserOpener{},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// On a clinic database, the practitioners screens of the other
+		// desks show which keys this one holds.
+		ReportKeys: true,
 	}
 	if f.demo {
 		opts.Secrets = secrets.NewMemory()

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"ptdesk/core"
@@ -79,6 +80,8 @@ func commands() []command {
 		{"programs retry", "EVENT_ID", "try an inbox event again now", cmdProgramsRetry},
 		{"programs assign", "EVENT_ID PATIENT_ID", "file an inbox event with a patient", cmdProgramsAssign},
 		{"migrate", "--from sqlite:PATH --to postgres://... [--merge] [--json]", "copy a desk's directory into a clinic's PostgreSQL database", cmdMigrate},
+		{"db use", "postgres://... | sqlite | sqlite:PATH | --stdin [--no-check]", "choose the database PT Desk opens on this computer (tested, then saved; the password goes to the keyring)", cmdDBUse},
+		{"db show", "[--json]", "print the database in use, password masked, and what chose it", cmdDBShow},
 	}
 }
 
@@ -111,7 +114,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	global := flag.NewFlagSet("ptdeskctl", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	global.StringVar(&c.home, "home", "", "data directory (default $PTDESK_HOME, else the user's config directory)")
-	global.StringVar(&c.db, "db", "", "database connection string (default $PTDESK_DB, else SQLite in the data directory)")
+	global.StringVar(&c.db, "db", "", "database connection string (default $PTDESK_DB, else the one saved with 'db use', else SQLite in the data directory)")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.printHelp()
@@ -148,6 +151,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 
 func (c *cli) printHelp() {
 	fmt.Fprintln(c.stderr, "Usage: ptdeskctl [--home DIR] [--db URL] COMMAND [ARGS]")
+	fmt.Fprintln(c.stderr, "\nThe database is --db, else $"+desk.DatabaseEnv+", else the one saved with 'db use', else SQLite in the data directory.")
 	fmt.Fprintln(c.stderr, "\nCommands:")
 	for _, cmd := range commands() {
 		fmt.Fprintf(c.stderr, "  %-22s %s\n  %-22s   %s\n", cmd.name, cmd.args, "", cmd.help)
@@ -156,10 +160,30 @@ func (c *cli) printHelp() {
 
 // open returns the desk for the data directory, opening it on first use.
 func (c *cli) open(ctx context.Context) (*desk.Desk, error) {
+	return c.openDesk(ctx, desk.HomeOptions{})
+}
+
+// openForKeys opens the desk for a command that uses practitioners' keys.
+// A shared store is told which keys this desk holds (when report: keys set
+// and remove tell it after their change instead), and a failure to tell
+// it is a warning on stderr, never the command's failure.
+func (c *cli) openForKeys(ctx context.Context, report bool) (*desk.Desk, error) {
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	return c.openDesk(ctx, desk.HomeOptions{ReportKeys: report, Logger: log})
+}
+
+func (c *cli) openDesk(ctx context.Context, o desk.HomeOptions) (*desk.Desk, error) {
 	if c.desk != nil {
 		return c.desk, nil
 	}
-	d, err := desk.OpenHome(ctx, desk.HomeOptions{Home: c.home, DB: c.db, Opener: c.opener, Secrets: c.secrets})
+	o.Home, o.DB, o.Opener, o.Secrets = c.home, c.db, c.opener, c.secrets
+	d, err := desk.OpenHome(ctx, o)
 	if err != nil {
 		return nil, err
 	}

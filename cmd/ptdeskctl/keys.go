@@ -34,7 +34,7 @@ func cmdKeysSet(ctx context.Context, c *cli, args []string) error {
 	if *generate == *stdin {
 		return usagef("keys set needs exactly one of --generate or --stdin")
 	}
-	d, err := c.open(ctx)
+	d, err := c.openForKeys(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -59,15 +59,22 @@ func cmdKeysSet(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// readKey reads one line; the key is never echoed or put in an error.
+// readKey reads the key from standard input (see readLine).
 func readKey(r io.Reader) (string, error) {
+	return readLine(r, "key", "No key on standard input: pipe one line, for example: ptdeskctl keys generate | ptdeskctl keys set NAME --stdin")
+}
+
+// readLine reads one line for field; it is never echoed or put in an
+// error, as it may be a key or a URL with a password. empty is the error's
+// sentence when there is no line.
+func readLine(r io.Reader, field, empty string) (string, error) {
 	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
 	if err != nil && err != io.EOF {
-		return "", fmt.Errorf("read key from standard input: %w", err)
+		return "", fmt.Errorf("read %s from standard input: %w", field, err)
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		return "", core.Errorf(core.EINVALID, "key", "No key on standard input: pipe one line, for example: ptdeskctl keys generate | ptdeskctl keys set NAME --stdin")
+		return "", core.Errorf(core.EINVALID, field, "%s", empty)
 	}
 	return line, nil
 }
@@ -77,7 +84,7 @@ func cmdKeysRemove(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := c.open(ctx)
+	d, err := c.openForKeys(ctx, false)
 	if err != nil {
 		return err
 	}

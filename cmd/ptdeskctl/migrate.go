@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"ptdesk/core/desk"
 	"ptdesk/core/secrets"
@@ -14,7 +13,7 @@ import (
 func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 	fs := flags("migrate")
 	from := fs.String("from", "", "the desk's store: sqlite:PATH (default: the SQLite file of --home)")
-	to := fs.String("to", "", "the clinic's database: postgres://user@host:5432/clinic (default: --db or "+desk.DatabaseEnv+")")
+	to := fs.String("to", "", "the clinic's database: postgres://user@host:5432/clinic (default: --db, "+desk.DatabaseEnv+" or the one saved with 'db use')")
 	merge := fs.Bool("merge", false, "add to a database that already holds a directory; ids it has are reported and left out")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if _, err := parse(fs, args, 0, 0, "only flags: --from sqlite:PATH --to postgres://... [--merge] [--json]"); err != nil {
@@ -28,9 +27,17 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 		*from = "sqlite:" + home
 	}
 	if *to == "" {
-		*to = c.db
-		if *to == "" {
-			*to = os.Getenv(desk.DatabaseEnv)
+		home, err := desk.HomeDir(c.home)
+		if err != nil {
+			return err
+		}
+		// The database this computer is set to use, if it is a clinic's.
+		choice, err := desk.ChooseDatabase(home, c.db, c.keyring())
+		if err != nil {
+			return err
+		}
+		if choice.Shared() {
+			*to = choice.Setting
 		}
 	}
 	if *to == "" {
@@ -56,6 +63,6 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 	if r.KeysMoved > 0 {
 		fmt.Fprintf(c.stdout, "keyring entries moved\t%d\n", r.KeysMoved)
 	}
-	fmt.Fprintf(c.stderr, "Done: counts and checksums verified. Point every desk at the database (--db or %s, or the app's settings).\n", desk.DatabaseEnv)
+	fmt.Fprintf(c.stderr, "Done: counts and checksums verified. Point every desk at the database: ptdeskctl db use URL, or the app's Settings > Use this database (or --db or %s).\n", desk.DatabaseEnv)
 	return nil
 }

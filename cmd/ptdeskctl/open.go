@@ -24,7 +24,7 @@ func cmdOpen(ctx context.Context, c *cli, args []string) error {
 	if *practitioner == "" {
 		return usagef("open needs --practitioner (an id or name from 'ptdeskctl practitioners list')")
 	}
-	d, err := c.open(ctx)
+	d, err := c.openForKeys(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func cmdPractitionersList(ctx context.Context, c *cli, args []string) error {
 	if _, err := parse(fs, args, 0, 0, "no arguments"); err != nil {
 		return err
 	}
-	d, err := c.open(ctx)
+	d, err := c.openForKeys(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -24,9 +24,11 @@ func (d *Desk) DeskName() string {
 // ReportKeyPresence tells a shared store which practitioners' keys this
 // desk's keyring holds (their fingerprints, never the keys), replacing
 // what it reported before, so that an admin at any desk sees where each
-// key is set up (KeyDesks). Call it whenever the desk checks its keyring:
-// at start, and after a key is set or removed here. A desk's own SQLite
-// store needs no report, and gets none.
+// key is set up (KeyDesks). The desk reports by itself when it opens with
+// HomeOptions.ReportKeys and after every key set or removed here; call it
+// when the keyring may have changed otherwise. A desk's own SQLite store
+// needs no report, and gets none. When the keyring cannot be read, nothing
+// is reported: the last report stands rather than an empty one.
 func (d *Desk) ReportKeyPresence(ctx context.Context) error {
 	kp, ok := d.store.(core.KeyPresenceStore)
 	if !ok {
@@ -39,14 +41,33 @@ func (d *Desk) ReportKeyPresence(ctx context.Context) error {
 	now := d.now()
 	var held []core.KeyPresence
 	for _, p := range ps {
-		if k, ok := d.keyInKeyring(ctx, p.ID); ok {
-			held = append(held, core.KeyPresence{PractitionerID: p.ID, Fingerprint: keys.Fingerprint(k), SeenAt: now})
+		name, err := d.keyName(ctx, p.ID)
+		if err != nil {
+			return fmt.Errorf("report keys: %w", err)
 		}
+		k, err := d.secrets.Secret(name)
+		switch {
+		case core.ErrorCode(err) == core.ENOTFOUND || (err == nil && k == ""):
+			continue
+		case err != nil:
+			return fmt.Errorf("report keys: %w", err)
+		}
+		held = append(held, core.KeyPresence{PractitionerID: p.ID, Fingerprint: keys.Fingerprint(k), SeenAt: now})
 	}
 	if err := kp.ReportKeyPresence(ctx, d.DeskName(), held); err != nil {
 		return fmt.Errorf("report keys: %w", err)
 	}
 	return nil
+}
+
+// reportKeys reports the keys this desk holds (ReportKeyPresence), logging
+// a failure: what it reports is for admins to see, and never worth failing
+// the key change or the command that called it. The error names no key:
+// keyring and store errors never carry one.
+func (d *Desk) reportKeys(ctx context.Context) {
+	if err := d.ReportKeyPresence(ctx); err != nil {
+		d.log.Warn("could not tell the clinic database which keys this desk holds", "desk", d.DeskName(), "err", err)
+	}
 }
 
 // keyInKeyring returns the practitioner's key if this desk's keyring

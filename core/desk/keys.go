@@ -14,7 +14,8 @@ func (d *Desk) GenerateKey() (string, error) { return keys.Generate() }
 // SetKey checks key against Physitrack's rule and makes it the
 // practitioner's key on this desk: the key goes to the OS keyring, the store
 // gets only its lookup hash and fingerprint. The previous key's hash is kept
-// as retired so that late webhooks carrying it still match.
+// as retired so that late webhooks carrying it still match. A shared store
+// is told that this desk now holds the key (ReportKeyPresence).
 func (d *Desk) SetKey(ctx context.Context, ref, key string) (*core.Practitioner, error) {
 	if err := keys.Check(key); err != nil {
 		return nil, err
@@ -34,6 +35,7 @@ func (d *Desk) SetKey(ctx context.Context, ref, key string) (*core.Practitioner,
 		return nil, fmt.Errorf("record key of %s: %w", p.Name, err)
 	}
 	d.audit(ctx, "key-set", p.ID, "")
+	d.reportKeys(ctx)
 	return d.store.Practitioner(ctx, p.ID)
 }
 
@@ -51,7 +53,8 @@ func (d *Desk) SetNewKey(ctx context.Context, ref string) (string, *core.Practit
 	return k, p, nil
 }
 
-// RemoveKey removes the practitioner's key from this desk's keyring.
+// RemoveKey removes the practitioner's key from this desk's keyring, and
+// tells a shared store that this desk no longer holds it.
 func (d *Desk) RemoveKey(ctx context.Context, ref string) (*core.Practitioner, error) {
 	p, err := d.FindPractitioner(ctx, ref)
 	if err != nil {
@@ -68,6 +71,7 @@ func (d *Desk) RemoveKey(ctx context.Context, ref string) (*core.Practitioner, e
 		return nil, fmt.Errorf("forget key of %s: %w", p.Name, err)
 	}
 	d.audit(ctx, "key-removed", p.ID, "")
+	d.reportKeys(ctx)
 	return d.store.Practitioner(ctx, p.ID)
 }
 

@@ -3,13 +3,11 @@ package desk
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,9 +98,15 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateReport, error) {
 		return nil, fmt.Errorf("open the clinic database: %w", err)
 	}
 	defer dst.Close()
-	extras, err := readSQLiteExtras(ctx, from.Path)
+	// What core.Store does not give and a move needs: retired key hashes
+	// (late webhooks still carry them), and the recents with their times.
+	history, err := src.KeyHistory(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the desk's keys: %w", err)
+	}
+	recents, err := src.Recents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the desk's recents: %w", err)
 	}
 
 	t, err := dst.BeginTransfer(ctx)
@@ -110,7 +114,7 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateReport, error) {
 		return nil, err
 	}
 	defer t.Rollback(context.WithoutCancel(ctx))
-	m := &migration{src: src, t: t, extras: extras, progress: progress, home: filepath.Dir(from.Path),
+	m := &migration{src: src, t: t, keys: history, recents: recents, progress: progress, home: filepath.Dir(from.Path),
 		report: &MigrateReport{Checksums: map[string]string{}}}
 	empty, err := t.Empty(ctx)
 	if err != nil {
@@ -151,7 +155,8 @@ func Migrate(ctx context.Context, o MigrateOptions) (*MigrateReport, error) {
 type migration struct {
 	src      *sqlite.DB
 	t        *postgres.Transfer
-	extras   sqliteExtras
+	keys     []core.KeyRecord // every key of the desk's directory, retired too
+	recents  []core.Recent
 	progress io.Writer
 	home     string
 	report   *MigrateReport
@@ -267,7 +272,7 @@ func (m *migration) copyPatients(ctx context.Context) error {
 }
 
 // practitionerLine is a practitioner as checksummed, with every key.
-func practitionerLine(p *core.Practitioner, keys []postgres.KeyRecord) any {
+func practitionerLine(p *core.Practitioner, keys []core.KeyRecord) any {
 	type key struct {
 		Hash, Fingerprint string
 		SetAt, RetiredAt  time.Time
@@ -290,8 +295,8 @@ func (m *migration) copyPractitioners(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("copy practitioners: %w", err)
 	}
-	byPractitioner := map[string][]postgres.KeyRecord{}
-	for _, k := range m.extras.keys {
+	byPractitioner := map[string][]core.KeyRecord{}
+	for _, k := range m.keys {
 		byPractitioner[k.PractitionerID] = append(byPractitioner[k.PractitionerID], k)
 	}
 	want := newChecksum()
@@ -317,7 +322,7 @@ func (m *migration) copyPractitioners(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	backKeys := map[string][]postgres.KeyRecord{}
+	backKeys := map[string][]core.KeyRecord{}
 	for _, k := range history {
 		backKeys[k.PractitionerID] = append(backKeys[k.PractitionerID], k)
 	}
@@ -334,7 +339,7 @@ func (m *migration) copyPractitioners(ctx context.Context) error {
 }
 
 // recentLine is an open as checksummed.
-func recentLine(r postgres.Recent) any {
+func recentLine(r core.Recent) any {
 	r.OpenedAt = r.OpenedAt.UTC()
 	if r.LastSent == nil {
 		r.LastSent = map[string]string{}
@@ -343,8 +348,8 @@ func recentLine(r postgres.Recent) any {
 }
 
 func (m *migration) copyRecents(ctx context.Context) error {
-	var keep []postgres.Recent
-	for _, r := range m.extras.recents {
+	var keep []core.Recent
+	for _, r := range m.recents {
 		if m.practitioners[r.PractitionerID] && m.patients[r.PatientID] {
 			keep = append(keep, r)
 		}
@@ -367,7 +372,7 @@ func (m *migration) copyRecents(ctx context.Context) error {
 	}
 	got := newChecksum()
 	n := 0
-	byPair := map[[2]string]postgres.Recent{}
+	byPair := map[[2]string]core.Recent{}
 	for _, r := range back {
 		byPair[[2]string{r.PractitionerID, r.PatientID}] = r
 	}
@@ -600,72 +605,4 @@ func (m *migration) moveKeyring(ctx context.Context, sec core.SecretStore, dst *
 			m.report.KeysMoved++
 		}
 	}
-}
-
-// sqliteExtras is what the store interface does not give of a desk's
-// directory and a move needs: retired key hashes (late webhooks still
-// carry them), and the recents with their times.
-type sqliteExtras struct {
-	keys    []postgres.KeyRecord
-	recents []postgres.Recent
-}
-
-// readSQLiteExtras reads them from the file directly, read-only. It knows
-// the desk schema's practitioner_keys and recents tables (times in
-// microseconds since 1970).
-func readSQLiteExtras(ctx context.Context, path string) (sqliteExtras, error) {
-	var x sqliteExtras
-	q := url.Values{}
-	q.Set("mode", "ro")
-	q.Add("_pragma", "busy_timeout(5000)")
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		return x, fmt.Errorf("read the desk's keys and recents: %w", err)
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT practitioner_id, lookup_hash, fingerprint, set_at, retired_at FROM practitioner_keys ORDER BY practitioner_id, lookup_hash`)
-	if err != nil {
-		return x, fmt.Errorf("read the desk's keys: %w", err)
-	}
-	for rows.Next() {
-		var k postgres.KeyRecord
-		var setAt int64
-		var retired sql.NullInt64
-		if err := rows.Scan(&k.PractitionerID, &k.LookupHash, &k.Fingerprint, &setAt, &retired); err != nil {
-			rows.Close()
-			return x, fmt.Errorf("read the desk's keys: %w", err)
-		}
-		k.SetAt = time.UnixMicro(setAt).UTC()
-		if retired.Valid {
-			k.RetiredAt = time.UnixMicro(retired.Int64).UTC()
-		}
-		x.keys = append(x.keys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return x, fmt.Errorf("read the desk's keys: %w", err)
-	}
-	rows, err = db.QueryContext(ctx, `SELECT practitioner_id, patient_id, opened_at, last_sent FROM recents ORDER BY opened_at, rowid`)
-	if err != nil {
-		return x, fmt.Errorf("read the desk's recents: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r postgres.Recent
-		var at int64
-		var sent string
-		if err := rows.Scan(&r.PractitionerID, &r.PatientID, &at, &sent); err != nil {
-			return x, fmt.Errorf("read the desk's recents: %w", err)
-		}
-		r.OpenedAt = time.UnixMicro(at).UTC()
-		r.LastSent = map[string]string{}
-		if err := json.Unmarshal([]byte(sent), &r.LastSent); err != nil {
-			return x, fmt.Errorf("read the desk's recents: %w", err)
-		}
-		x.recents = append(x.recents, r)
-	}
-	if err := rows.Err(); err != nil {
-		return x, fmt.Errorf("read the desk's recents: %w", err)
-	}
-	return x, nil
 }

@@ -147,20 +147,11 @@ func (t *Transfer) LoadPatients(ctx context.Context, ps []*core.Patient) (clashe
 	return clashes, nil
 }
 
-// KeyRecord is one key a practitioner has or had: what identifies it
-// (never the key), and since when it is retired (zero for the current
-// one).
-type KeyRecord struct {
-	PractitionerID string
-	core.KeyInfo
-	RetiredAt time.Time
-}
-
 // LoadPractitioner stores p as it is (id, name, times) with its keys,
 // current and retired, and moves the id sequence past its id. When the
 // store already has its id or its name, or a practitioner with one of its
 // keys, nothing is stored and the reason is returned.
-func (t *Transfer) LoadPractitioner(ctx context.Context, p *core.Practitioner, keys []KeyRecord) (clash string, err error) {
+func (t *Transfer) LoadPractitioner(ctx context.Context, p *core.Practitioner, keys []core.KeyRecord) (clash string, err error) {
 	err = t.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO practitioners (id, name, name_key, email, server, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
@@ -205,14 +196,14 @@ var errClash = fmt.Errorf("clash")
 
 // KeyHistory lists every key the store knows, current and retired, by
 // practitioner and then by hash.
-func (db *DB) KeyHistory(ctx context.Context) ([]KeyRecord, error) {
+func (db *DB) KeyHistory(ctx context.Context) ([]core.KeyRecord, error) {
 	rows, err := db.q.Query(ctx, `SELECT practitioner_id, lookup_hash, fingerprint, set_at, retired_at FROM practitioner_keys
 		ORDER BY practitioner_id COLLATE "C", lookup_hash COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("key history: %w", db.unreachable(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyRecord, error) {
-		var k KeyRecord
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.KeyRecord, error) {
+		var k core.KeyRecord
 		var retired *time.Time
 		err := r.Scan(&k.PractitionerID, &k.LookupHash, &k.Fingerprint, &k.SetAt, &retired)
 		k.SetAt = k.SetAt.UTC()
@@ -227,19 +218,11 @@ func (db *DB) KeyHistory(ctx context.Context) ([]KeyRecord, error) {
 	return out, nil
 }
 
-// Recent is one practitioner's latest open of a patient.
-type Recent struct {
-	PractitionerID string
-	PatientID      string
-	OpenedAt       time.Time
-	LastSent       map[string]string
-}
-
 // LoadRecents stores opens, given oldest first (the order breaks ties
 // between opens of the same microsecond). Opens of a practitioner or
 // patient the store lacks, or of a pair it already has, are left out; it
 // returns how many were stored.
-func (t *Transfer) LoadRecents(ctx context.Context, rs []Recent) (int, error) {
+func (t *Transfer) LoadRecents(ctx context.Context, rs []core.Recent) (int, error) {
 	if len(rs) == 0 {
 		return 0, nil
 	}
@@ -275,13 +258,13 @@ func (t *Transfer) LoadRecents(ctx context.Context, rs []Recent) (int, error) {
 }
 
 // Recents lists every practitioner's opens, oldest first.
-func (db *DB) Recents(ctx context.Context) ([]Recent, error) {
+func (db *DB) Recents(ctx context.Context) ([]core.Recent, error) {
 	rows, err := db.q.Query(ctx, `SELECT practitioner_id, patient_id, opened_at, last_sent FROM recents ORDER BY opened_at, seq`)
 	if err != nil {
 		return nil, fmt.Errorf("recents: %w", db.unreachable(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recent, error) {
-		var rc Recent
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Recent, error) {
+		var rc core.Recent
 		var raw []byte
 		if err := r.Scan(&rc.PractitionerID, &rc.PatientID, &rc.OpenedAt, &raw); err != nil {
 			return rc, err
