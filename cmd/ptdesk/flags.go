@@ -14,6 +14,10 @@ type flags struct {
 	// home is the data directory (else $PTDESK_HOME, else the user's
 	// configuration directory).
 	home string
+	// db is the database connection string (else $PTDESK_DB, else the
+	// choice saved in Settings, else the SQLite file in the data
+	// directory).
+	db string
 	// hidden starts in the tray without showing the window (used when PT
 	// Desk starts at sign-in).
 	hidden bool
@@ -32,6 +36,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("ptdesk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.home, "home", "", "data directory (default $PTDESK_HOME, else the user configuration directory)")
+	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH or postgres://user@host:5432/clinic (default $PTDESK_DB, else the one chosen in Settings, else the data directory's own)")
 	fs.BoolVar(&f.hidden, "hidden", false, "start in the tray without showing the window")
 	fs.BoolVar(&f.demo, "demo", false, "fill an empty data directory with sample data; keep keys in memory")
 	fs.StringVar(&f.screen, "screen", "", "open screens at start, e.g. \"search:smi,patient\" (for screenshots)")

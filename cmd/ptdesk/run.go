@@ -43,6 +43,7 @@ func run(f flags) error {
 	a := app.NewWithID(appID)
 	opts := desk.HomeOptions{
 		Home:   home,
+		DB:     f.db,
 		Opener: browserOpener{},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		// On a clinic database, the practitioners screens of the other
