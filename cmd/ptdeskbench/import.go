@@ -12,167 +12,125 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
-
-	"ptdesk/core/desk"
-	"ptdesk/core/secrets"
-	"ptdesk/core/sqlite"
 )
 
-// The import is measured in a child process, so that its peak memory is its
-// own and not the parent's (which generated the file): the bench binary runs
-// itself again with importChildEnv set, and the child does nothing but the
-// import. importProfileEnv and importHeapEnv, if set in the parent's
-// environment, make the child write a CPU profile of the import, and a heap
-// profile at its end, to those files (for `go tool pprof`).
-const (
-	importChildEnv   = "PTDESKBENCH_IMPORT_CHILD"
-	importProfileEnv = "PTDESKBENCH_IMPORT_CPUPROFILE"
-	importHeapEnv    = "PTDESKBENCH_IMPORT_HEAPPROFILE"
-)
+// The import is measured as a clinic runs it: `ptdeskctl patients import`,
+// built from this tree, in a process of its own, so that its time and peak
+// memory are the command's and nothing else's.
 
-// init turns the process into the import child when the parent asked for
-// one; it must run before main parses flags meant for the parent.
-func init() {
-	if spec := os.Getenv(importChildEnv); spec != "" {
-		if err := importChild(spec); err != nil {
-			fmt.Fprintln(os.Stderr, "ptdeskbench import child:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+// buildCtl builds ptdeskctl into dir and returns its path.
+func buildCtl(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return "", err
 	}
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator), "./cmd/ptdeskctl").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build ptdeskctl: %v\n%s", err, out)
+	}
+	name := "ptdeskctl"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	return filepath.Join(bin, name), nil
 }
 
-// importJob is what the parent tells the child, as JSON in importChildEnv.
-type importJob struct {
-	CSV         string `json:"csv"`
-	DB          string `json:"db"`
-	Probe       string `json:"probe"` // a search that must find patients afterwards
-	Profile     string `json:"profile,omitempty"`
-	HeapProfile string `json:"heap_profile,omitempty"`
+// ctl runs ptdeskctl on the data directory home and returns its figures.
+func ctl(ctx context.Context, bin, home string, args ...string) (processFigures, error) {
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--home", home}, args...)...)
+	cmd.Env = append(os.Environ(), "PTDESK_DB=")
+	return measureProcess(cmd)
 }
 
-// importResult is what the child prints on stdout.
-type importResult struct {
-	Rows, Added, Updated, Skipped, Invalid int
-	Seconds                                float64 // the Import call alone
-	ProbeHits                              int
-	// GoSys is the memory the Go runtime holds at the end (its heap at
-	// its largest, stacks, ...); the rest of the peak is SQLite's.
-	GoSys int64
-	// PeakRSS is the child's own VmHWM at the end of the import, in bytes.
-	PeakRSS int64
+// importCounts reads the summary line ptdeskctl prints at the end of an
+// import ("Imported N rows: A added, U updated, S skipped ..., I invalid.").
+func importCounts(stdout []byte) (added, invalid int, err error) {
+	for _, line := range strings.Split(string(stdout), "\n") {
+		if !strings.HasPrefix(line, "Imported ") {
+			continue
+		}
+		var rows, updated, skipped int
+		if _, err := fmt.Sscanf(line, "Imported %d rows: %d added, %d updated, %d skipped as possible duplicates, %d invalid.",
+			&rows, &added, &updated, &skipped, &invalid); err != nil {
+			return 0, 0, fmt.Errorf("read %q: %w", line, err)
+		}
+		return added, invalid, nil
+	}
+	return 0, 0, fmt.Errorf("no summary line in %q", stdout)
 }
 
-func importChild(spec string) error {
-	var job importJob
-	if err := json.Unmarshal([]byte(spec), &job); err != nil {
-		return fmt.Errorf("read job: %w", err)
+// importRun imports csvPath with ptdeskctl into a new data directory and
+// checks the import found every row and search finds probe at once.
+func importRun(ctx context.Context, bin, dir, csvPath, probe string, n int) (processFigures, error) {
+	home := filepath.Join(dir, fmt.Sprintf("home-%d", n))
+	if _, err := ctl(ctx, bin, home, "config", "set", "phone-region", "GB"); err != nil {
+		return processFigures{}, err
 	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, job.DB)
+	pt, err := ctl(ctx, bin, home, "patients", "import", csvPath)
 	if err != nil {
-		return err
+		return processFigures{}, err
 	}
-	d := desk.New(desk.Options{Store: db, Secrets: secrets.NewMemory(), DeskUser: "bench"})
-	defer d.Close()
-	if err := d.SetPhoneRegion(ctx, "GB"); err != nil {
-		return err
-	}
-	f, err := os.Open(job.CSV)
+	added, invalid, err := importCounts(pt.stdout)
 	if err != nil {
-		return err
+		return processFigures{}, err
 	}
-	defer f.Close()
-	if job.Profile != "" {
-		pf, err := os.Create(job.Profile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	start := time.Now()
-	rep, err := d.Import(ctx, f, desk.ImportOptions{})
+	found, err := ctl(ctx, bin, home, "patients", "search", "--json", probe)
 	if err != nil {
-		return err
+		return processFigures{}, err
 	}
-	res := importResult{Rows: rep.Rows, Added: rep.Added, Updated: rep.Updated, Skipped: rep.Skipped, Invalid: rep.Invalid,
-		Seconds: time.Since(start).Seconds()}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	res.GoSys = int64(ms.Sys)
-	res.PeakRSS = selfHWM()
-	if job.HeapProfile != "" {
-		if err := writeHeapProfile(job.HeapProfile); err != nil {
-			return err
-		}
+	var hits []json.RawMessage
+	if err := json.Unmarshal(found.stdout, &hits); err != nil {
+		return processFigures{}, fmt.Errorf("read the search after the import: %w", err)
 	}
-	hits, err := d.Search(ctx, job.Probe, 0)
-	if err != nil {
-		return err
+	if added != n || len(hits) == 0 {
+		return processFigures{}, fmt.Errorf("import %d rows: added %d (invalid %d), search %q found %d: the figures would not be about a full import",
+			n, added, invalid, probe, len(hits))
 	}
-	res.ProbeHits = len(hits)
-	return json.NewEncoder(os.Stdout).Encode(res)
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return pt, nil
 }
 
 // importSection measures importing o.sizes generated rows.
 func importSection(ctx context.Context, w io.Writer, o options) error {
 	fmt.Fprintf(w, "Importing a generated PMS export (CSV: Patient ID, First Name, Last Name, "+
 		"Date of Birth as DD/MM/YYYY, Gender, Email, and Mobile on 70%% of rows; seed %d) into a new, "+
-		"empty directory with `desk.Import`: one transaction, every row checked with the patient rules "+
-		"(phone numbers parsed to E.164), the search index built by the commit and probed with a search "+
-		"afterwards. Baseline: the `sqlite3` shell loading the same file with `.import --csv` into a plain "+
-		"table without indexes. Each runs in its own process; time is the process's wall-clock time, "+
-		"peak memory its maximum resident set size.\n\n", o.seed)
+		"empty directory with `ptdeskctl patients import FILE` (phone region GB): one transaction, every row "+
+		"checked with the patient rules (phone numbers parsed to E.164), the search index built by the commit, and "+
+		"a `ptdeskctl patients search` afterwards that must find the patients. Baseline: the `sqlite3` shell "+
+		"loading the same file with `.import --csv` into a plain table without indexes. Each runs in its own "+
+		"process; time is the process's wall-clock time (for ptdeskctl, from start to exit: opening the "+
+		"directory, reading the file, checking, writing and indexing).\n\n", o.seed)
 	dir, err := os.MkdirTemp("", "ptdeskbench-import-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find the bench binary: %w", err)
-	}
 	sqlite3, err := exec.LookPath("sqlite3")
 	if err != nil {
 		return fmt.Errorf("the baseline needs the sqlite3 shell: %w", err)
 	}
+	fmt.Fprintf(o.log, "import: building ptdeskctl\n")
+	bin, err := buildCtl(ctx, dir)
+	if err != nil {
+		return err
+	}
 
-	// The same child importing one row: what the program costs at rest.
+	// The same command importing one row: what the program costs at rest.
 	restCSV := filepath.Join(dir, "one.csv")
 	if _, err := writeImportCSV(restCSV, 1, o.seed); err != nil {
 		return err
 	}
-	rest, _, err := runImportChild(ctx, self, importJob{CSV: restCSV, DB: filepath.Join(dir, "desk-1", "ptdesk.db"), Probe: "p"})
+	rest, err := importRun(ctx, bin, dir, restCSV, "p", 1)
 	if err != nil {
 		return fmt.Errorf("import one row: %w", err)
 	}
-	fmt.Fprintf(w, "Importing a single row, the child peaks at %s: the program's own cost, included in the peaks below. "+
-		"Peak memory is each process's high-water mark of resident memory (VmHWM), read by the child itself at its end "+
-		"and, for the sqlite3 shell, polled every 5 ms. \"Go\" is what the Go runtime held at the end; the rest "+
-		"of a peak is mostly SQLite's memory and the program's code.\n\n", importMB(rest.maxRSS))
+	fmt.Fprintf(w, "Importing a single row, `ptdeskctl` peaks at %s: the program's own cost, included in the peaks below. "+
+		"Peak memory is each process's high-water mark of resident memory (VmHWM), polled every 5 ms while it runs.\n\n", importMB(rest.maxRSS))
 
-	fmt.Fprintln(w, "| rows | file | PT Desk import | of which Import call | peak memory (Go) | sqlite3 `.import` | peak memory | PT Desk / sqlite3 |")
-	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| rows | file | PT Desk import | peak memory | sqlite3 `.import` | peak memory | PT Desk / sqlite3 |")
+	fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	var checks []string
 	for _, n := range o.sizes {
 		csvPath := filepath.Join(dir, fmt.Sprintf("patients-%d.csv", n))
@@ -182,14 +140,9 @@ func importSection(ctx context.Context, w io.Writer, o options) error {
 			return err
 		}
 		fmt.Fprintf(o.log, "import: PT Desk, %d rows\n", n)
-		pt, res, err := runImportChild(ctx, self, importJob{CSV: csvPath, DB: filepath.Join(dir, fmt.Sprintf("desk-%d", n), "ptdesk.db"),
-			Probe: probe, Profile: os.Getenv(importProfileEnv), HeapProfile: os.Getenv(importHeapEnv)})
+		pt, err := importRun(ctx, bin, dir, csvPath, probe, n)
 		if err != nil {
 			return fmt.Errorf("import %d rows: %w", n, err)
-		}
-		if res.Added != n || res.ProbeHits == 0 {
-			return fmt.Errorf("import %d rows: added %d (invalid %d), search %q found %d: the figures would not be about a full import",
-				n, res.Added, res.Invalid, probe, res.ProbeHits)
 		}
 
 		fmt.Fprintf(o.log, "import: sqlite3 baseline, %d rows\n", n)
@@ -200,8 +153,8 @@ func importSection(ctx context.Context, w io.Writer, o options) error {
 			return fmt.Errorf("sqlite3 baseline %d rows: %w", n, err)
 		}
 		ratio := pt.wall.Seconds() / bl.wall.Seconds()
-		fmt.Fprintf(w, "| %s | %s | %.2f s | %.2f s | %s (%s) | %.2f s | %s | %.1f× |\n",
-			thousands(n), importMB(fileSize(csvPath)), pt.wall.Seconds(), res.Seconds, importMB(pt.maxRSS), importMB(res.GoSys),
+		fmt.Fprintf(w, "| %s | %s | %.2f s | %s | %.2f s | %s | %.1f× |\n",
+			thousands(n), importMB(fileSize(csvPath)), pt.wall.Seconds(), importMB(pt.maxRSS),
 			bl.wall.Seconds(), importMB(bl.maxRSS), ratio)
 
 		if n == 100_000 {
@@ -222,27 +175,6 @@ func importSection(ctx context.Context, w io.Writer, o options) error {
 		}
 	}
 	return nil
-}
-
-// runImportChild imports job in a child process and returns what it cost
-// and what it reported.
-func runImportChild(ctx context.Context, self string, job importJob) (processFigures, importResult, error) {
-	spec, err := json.Marshal(job)
-	if err != nil {
-		return processFigures{}, importResult{}, err
-	}
-	child := exec.CommandContext(ctx, self)
-	child.Env = append(os.Environ(), importChildEnv+"="+string(spec))
-	pt, err := measureProcess(child)
-	if err != nil {
-		return processFigures{}, importResult{}, err
-	}
-	var res importResult
-	if err := json.Unmarshal(pt.stdout, &res); err != nil {
-		return processFigures{}, importResult{}, fmt.Errorf("child said %q: %w", pt.stdout, err)
-	}
-	pt.maxRSS = max(pt.maxRSS, res.PeakRSS)
-	return pt, res, nil
 }
 
 // writeImportCSV writes n patients the way a PMS exports them and returns a
@@ -302,8 +234,8 @@ type processFigures struct {
 // into the child's maximum at the exec, so every child would report at
 // least the bench's own size. The peak is read instead from the child's
 // VmHWM (the high-water mark of its own resident memory, after the exec),
-// polled every few milliseconds while it runs; a child that reports its
-// own VmHWM at its end (the import child does) gives the exact figure.
+// polled every few milliseconds while it runs (a high-water mark only
+// grows, so the last reading is at most a few milliseconds' growth short).
 func measureProcess(cmd *exec.Cmd) (processFigures, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -340,16 +272,6 @@ func measureProcess(cmd *exec.Cmd) (processFigures, error) {
 		return processFigures{}, fmt.Errorf("%s: %w: %s", filepath.Base(cmd.Path), err, strings.TrimSpace(stderr.String()))
 	}
 	return processFigures{wall: wall, maxRSS: peak, stdout: stdout.Bytes()}, nil
-}
-
-// selfHWM is this process's peak resident memory so far, in bytes, or -1
-// where the system does not say.
-func selfHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	return statusHWM(b)
 }
 
 // statusHWM reads VmHWM, in bytes, from the text of a /proc/PID/status

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -65,6 +66,7 @@ func cmdPatientsImport(ctx context.Context, c *cli, args []string) error {
 		opts.Errors = errFile
 	}
 	opts.Progress = c.importProgress()
+	limitImportMemory()
 
 	d, err := c.open(ctx)
 	if err != nil {
@@ -87,6 +89,24 @@ func cmdPatientsImport(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintln(c.stdout, report.Summary())
 	return nil
+}
+
+// importMemoryLimit is the soft limit on the Go runtime's memory during
+// an import (see limitImportMemory).
+const importMemoryLimit = 48 << 20
+
+// limitImportMemory keeps an import's memory flat. Rows stream through and
+// little is held at once (the ids seen so far, about 12 bytes each), but by
+// default the Go heap grows to twice what it holds between collections; a
+// soft limit makes the collector work a little more often instead. Should
+// an import need to hold more than the limit, the runtime caps the
+// collector's share of the CPU and lets the heap grow past it: the limit
+// can slow such an import down, never stop it. GOMEMLIMIT, when set, is
+// left to decide.
+func limitImportMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
 }
 
 // importProgress reports on stderr at most a few times a second, so a long

@@ -91,10 +91,12 @@ func sortThreads() int {
 }
 
 // importCacheSize is the page cache of an import's connection (in the
-// negative KiB of PRAGMA cache_size), which also bounds the memory a sort
-// of Commit uses before it spills to a temporary file. Rows are appended,
-// so a small cache serves them.
-const importCacheSize = -16 << 10
+// negative KiB of PRAGMA cache_size), which also bounds the memory each
+// sort of Commit uses before it spills to a temporary file. Rows are
+// appended, so a small cache serves them, and the index builds are about
+// as fast with 4 MiB as with 16 while the import's peak memory is a third
+// lower (measured on a million rows).
+const importCacheSize = -4 << 10
 
 // importBatch is the number of new rows written by one statement.
 const importBatch = 64
