@@ -57,7 +57,7 @@ test: deps-test vet
 	.ci/test-session.sh
 	.ci/windows-smoke.sh
 
-bench:
+bench: deps-test
 	$(GO) run ./cmd/ptdeskbench -out docs/benchmarks.md
 
 screenshots: deps-test
