@@ -143,13 +143,31 @@ func (s *searchScreen) run(text string) {
 	case a.current != nil:
 		ps, err = a.desk.RecentPatients(a.ctx, a.current.ID, recentInWindow)
 	}
+	s.showResults(ps)
+	s.selectIndex(0)
+	s.updateHeading(err)
+}
+
+// showResults puts ps in the list. No results hide the list instead of
+// emptying it: an emptied list lets go of its rows, so the next keystroke
+// would build every row again, and the toolkit keeps the old rows' renderers
+// and text for another minute. Hidden, the list keeps its rows for the next
+// results.
+func (s *searchScreen) showResults(ps []*core.Patient) {
+	if len(ps) == 0 {
+		s.results = nil
+		s.list.Hide()
+		return
+	}
 	s.results = ps
 	if s.list.GetScrollOffset() > 0 {
 		s.list.ScrollToTop()
 	}
-	s.list.Refresh()
-	s.selectIndex(0)
-	s.updateHeading(err)
+	if s.list.Visible() {
+		s.list.Refresh()
+	} else {
+		s.list.Show() // which refreshes it
+	}
 }
 
 func (s *searchScreen) updateHeading(err error) {
@@ -167,8 +185,7 @@ func (s *searchScreen) updateHeading(err error) {
 	case len(s.results) > 0:
 		s.heading.SetText("Recent patients of " + a.current.Name)
 	default:
-		n, cerr := a.desk.CountPatients(a.ctx)
-		empty = cerr == nil && n == 0
+		empty = s.directoryEmpty()
 		s.heading.SetText("Type a name, id, email, phone number or birth year")
 	}
 	if empty {
@@ -178,6 +195,21 @@ func (s *searchScreen) updateHeading(err error) {
 		s.empty.Hide()
 		s.resultsView.Show()
 	}
+}
+
+// directoryEmpty reports whether the directory has no patient at all, so
+// that the window says how to add the first. It reads one row instead of
+// counting them: this runs whenever the search is cleared, and counting
+// reads a whole index (hundreds of pages in a large directory) into memory.
+func (s *searchScreen) directoryEmpty() bool {
+	a := s.app
+	ps, err := a.desk.Search(a.ctx, "", 1)
+	if err != nil || len(ps) > 0 {
+		return false
+	}
+	// No active patient: archived ones still count as patients.
+	n, err := a.desk.CountPatients(a.ctx)
+	return err == nil && n == 0
 }
 
 func plural(n int, one, many string) string {
@@ -200,7 +232,11 @@ func (s *searchScreen) move(delta int) {
 func (s *searchScreen) selectIndex(i int) {
 	if i < 0 || i >= len(s.results) {
 		s.selected = -1
-		s.list.UnselectAll()
+		if s.list.Visible() {
+			// Hidden, the list has no row to unselect, and unselecting
+			// would refresh it and let its rows go (see showResults).
+			s.list.UnselectAll()
+		}
 		s.showDetail(nil)
 		return
 	}
@@ -434,17 +470,17 @@ type patientRow struct {
 func newPatientRow() fyne.CanvasObject {
 	r := &patientRow{
 		warn:  widget.NewIcon(theme.WarningIcon()),
-		name:  &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis},
+		name:  &widget.Label{TextStyle: fyne.TextStyle{Bold: true}},
 		year:  &widget.Label{},
-		id:    &widget.Label{Truncation: fyne.TextTruncateEllipsis},
-		email: &widget.Label{Truncation: fyne.TextTruncateEllipsis},
+		id:    &widget.Label{},
+		email: &widget.Label{},
 	}
 	r.ExtendBaseWidget(r)
 	return r
 }
 
 func (r *patientRow) set(p *core.Patient) {
-	r.name.SetText(p.FullName())
+	fitText(r.name, p.FullName())
 	if p.BirthYear != 0 {
 		r.year.SetText(strconv.Itoa(p.BirthYear))
 		r.year.Importance = widget.MediumImportance
@@ -455,14 +491,65 @@ func (r *patientRow) set(p *core.Patient) {
 		r.warn.Show()
 	}
 	r.year.Refresh()
-	r.id.SetText("id " + p.ID)
-	r.email.SetText(p.Email)
+	fitText(r.id, "id "+p.ID)
+	fitText(r.email, p.Email)
+}
+
+// refit truncates again the columns whose width changed.
+func (r *patientRow) refit() {
+	for _, l := range []*widget.Label{r.name, r.id, r.email} {
+		fitText(l, l.Text)
+	}
 }
 
 // CreateRenderer lays the row out in columns.
 func (r *patientRow) CreateRenderer() fyne.WidgetRenderer {
 	cols := &columns{widths: []float32{-3, 80, -1.3, -2.6}}
-	return widget.NewSimpleRenderer(container.New(cols, r.warn, r.name, r.year, r.id, r.email))
+	return &patientRowRenderer{
+		WidgetRenderer: widget.NewSimpleRenderer(container.New(cols, r.warn, r.name, r.year, r.id, r.email)),
+		row:            r,
+	}
+}
+
+// patientRowRenderer lays the columns out, then truncates the texts that
+// no longer fit (or no longer need to be truncated).
+type patientRowRenderer struct {
+	fyne.WidgetRenderer
+	row *patientRow
+}
+
+// Layout places the columns and fits their texts to their new widths.
+func (r *patientRowRenderer) Layout(size fyne.Size) {
+	r.WidgetRenderer.Layout(size)
+	r.row.refit()
+}
+
+// fitText shows text in l, ending in an ellipsis only when it is too wide.
+// A truncating label shapes its text anew on every change, with a new
+// shaper each time (most of what typing allocated), and the results change
+// on every keystroke; a text's width, measured once, is kept by the
+// toolkit, so the texts that fit (most of them) cost nothing more.
+func fitText(l *widget.Label, text string) {
+	trunc := fyne.TextTruncateOff
+	if !fits(l, text) {
+		trunc = fyne.TextTruncateEllipsis
+	}
+	if l.Text == text && l.Truncation == trunc {
+		return
+	}
+	l.Text, l.Truncation = text, trunc
+	l.Refresh()
+}
+
+// fits reports whether text fits in l at its current width (a label not
+// laid out yet has none).
+func fits(l *widget.Label, text string) bool {
+	if text == "" {
+		return true
+	}
+	th := l.Theme()
+	room := l.Size().Width - 2*th.Size(theme.SizeNameInnerPadding)
+	return fyne.MeasureText(text, th.Size(theme.SizeNameText), l.TextStyle).Width <= room
 }
 
 // columns lays a row out: a square icon as high as the row, then one

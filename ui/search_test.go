@@ -343,3 +343,94 @@ func TestEmptyDirectoryShowsWhatToDoNext(t *testing.T) {
 		t.Fatal("the next steps stay after a patient was added")
 	}
 }
+
+// listRows are the rows the result list holds now, in its own renderer
+// (test.LaidOutObjects would build new ones).
+func (h *harness) listRows() []*patientRow {
+	var rows []*patientRow
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *patientRow:
+			rows = append(rows, o)
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				walk(c)
+			}
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(h.app.search.list)
+	return rows
+}
+
+func TestClearedSearchKeepsTheRowsForTheNextOne(t *testing.T) {
+	h := newHarness(t, harnessOptions{}, seedSmiths) // nobody opened yet: an empty search lists nobody
+	s := h.app.search
+	test.Type(s.entry, "sm")
+	before := h.listRows()
+	if len(before) != 3 {
+		t.Fatalf("rows for \"sm\": %d, want 3", len(before))
+	}
+	h.key(fyne.KeyEscape)
+	if len(s.results) != 0 || s.list.Visible() || s.selectedPatient() != nil {
+		t.Fatalf("after Esc: %d results, list shown %v, selected %v", len(s.results), s.list.Visible(), s.selectedPatient())
+	}
+	test.Type(s.entry, "smi")
+	after := h.listRows()
+	var names []string
+	for _, r := range after {
+		names = append(names, r.name.Text)
+		if !slices.Contains(before, r) {
+			t.Errorf("the row showing %q was built anew instead of reused", r.name.Text)
+		}
+	}
+	if !slices.Equal(names, []string{"Jane Smith", "John Smithers"}) || s.selected != 0 {
+		t.Errorf("rows after typing again: %q, selected %d", names, s.selected)
+	}
+}
+
+func TestDirectoryOfArchivedPatientsIsNotEmpty(t *testing.T) {
+	var jane *core.Patient
+	h := newHarness(t, harnessOptions{}, func(h *harness) {
+		h.practitioner("Dr Lee", true)
+		jane = h.patient("Jane", "Smith", 1980)
+	})
+	if err := h.desk.ArchivePatient(h.ctx, jane.ID); err != nil {
+		t.Fatal(err)
+	}
+	s := h.app.search
+	s.refresh()
+	if s.empty.Visible() || !s.resultsView.Visible() {
+		t.Fatal("a directory whose patients are all archived shows the first steps of an empty one")
+	}
+}
+
+func TestRowTruncatesOnlyWhatDoesNotFit(t *testing.T) {
+	test.NewTempApp(t)
+	row := newPatientRow().(*patientRow)
+	w := test.NewTempWindow(t, row)
+	w.Resize(fyne.NewSize(500, 60))
+	row.Resize(fyne.NewSize(500, 36))
+	long := &core.Patient{ID: "7", FirstName: "Jo", LastName: "Lee", BirthYear: 1990,
+		Email: "a.remarkably.long.address.for.one.patient@clinic-with-a-long-name.example.com"}
+	row.set(long)
+	if row.name.Text != "Jo Lee" || row.name.Truncation != fyne.TextTruncateOff {
+		t.Errorf("a short name: %q, truncation %v", row.name.Text, row.name.Truncation)
+	}
+	if row.email.Text != long.Email || row.email.Truncation != fyne.TextTruncateEllipsis {
+		t.Errorf("a long email: %q, truncation %v", row.email.Text, row.email.Truncation)
+	}
+	// Wide enough, the same row shows the whole address.
+	row.Resize(fyne.NewSize(4000, 36))
+	if row.email.Truncation != fyne.TextTruncateOff {
+		t.Errorf("a long email in a wide row is still truncated")
+	}
+	row.Resize(fyne.NewSize(500, 36))
+	if row.email.Truncation != fyne.TextTruncateEllipsis {
+		t.Errorf("a long email is not truncated again when the row narrows")
+	}
+}

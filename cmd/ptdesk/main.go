@@ -22,6 +22,7 @@ func main() {
 	if err != nil {
 		os.Exit(2) // the flag package has said why
 	}
+	tuneGC()
 	if err := run(f); err != nil {
 		if errors.Is(err, instance.ErrRunning) {
 			fmt.Fprintln(os.Stderr, "ptdesk:", err)

@@ -412,14 +412,17 @@ func startDisplay(ctx context.Context, dir string) (*display, error) {
 
 // startXvfb starts Xvfb on the first free display from 150 up: far from
 // the :0 of a desktop and the :99 of xvfb-run, which other programs on the
-// machine may be using at the same time.
+// machine may be using at the same time. The server does not reset when its
+// last client leaves (-noreset): the programs are started one right after
+// another, and a program that connects while the server resets fails to
+// open the display.
 func (x *display) startXvfb(ctx context.Context) (int, error) {
 	for n := 150; n < 250; n++ {
 		socket := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
 		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(socket) {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, "Xvfb", ":"+strconv.Itoa(n), "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+		cmd := exec.CommandContext(ctx, "Xvfb", ":"+strconv.Itoa(n), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
 		if err := cmd.Start(); err != nil {
 			return 0, fmt.Errorf("start Xvfb: %w", err)
 		}

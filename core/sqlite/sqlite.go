@@ -35,17 +35,34 @@ import (
 var _ core.Store = (*DB)(nil)
 
 // cacheSize is each connection's page cache, in the negative KiB of PRAGMA
-// cache_size: enough for the upper levels of every index of a large
-// directory.
-const cacheSize = -32 << 10
+// cache_size: the upper levels of every index of a large directory and the
+// pages that the last searches read, which is what search as you type reads
+// again. A page beyond it is read from the operating system's cache. The
+// desktop app keeps it all day, per connection (see maxIdleConns), so it is
+// kept small.
+const cacheSize = -8 << 10
 
 // mmapSize is how much of the file each connection maps into memory (PRAGMA
-// mmap_size). A search reads pages from the map where it would otherwise
-// copy each one out of the file into the page cache, which makes searches
-// that go beyond the cache (most of them, in a large directory) about a
-// third faster. The mapped pages are the file's, shared with the operating
-// system's cache; an import, whose resident memory is bounded, maps none.
-const mmapSize = 1 << 30
+// mmap_size): none. A map saves copying pages out of the operating system's
+// cache, which search as you type, reading few pages and most of them from
+// the page cache, does not measurably gain from. But every page read through
+// a map stays mapped, and counted in the program's resident memory, for as
+// long as the connection lives, together with the neighbouring pages that
+// Linux maps with it (16 at a time): in the desktop app, which runs all day,
+// the map grows towards the whole file once per connection, where the page
+// cache stays within cacheSize.
+const mmapSize = 0
+
+// maxIdleConns is how many connections stay open between queries: one for
+// the window's searches and one for the work done beside them (the check
+// whether the selected patient can be opened, the program listener). Each
+// has its own page cache and prepared statements, which search as you type
+// relies on; a connection idle for connMaxIdleTime is closed, which gives its
+// page cache back while the desktop app waits in the tray.
+const (
+	maxIdleConns    = 2
+	connMaxIdleTime = 5 * time.Minute
+)
 
 // BusyTimeout is how long a write waits for another connection's write (the
 // other program, or an import in progress) before it gives up.
@@ -107,10 +124,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open db: %w", err)
 	}
-	// Keep a few connections open: each has its own page cache and prepared
-	// statements, which search as you type relies on.
-	sqldb.SetMaxIdleConns(4)
-	sqldb.SetConnMaxIdleTime(0)
+	sqldb.SetMaxIdleConns(maxIdleConns)
+	sqldb.SetConnMaxIdleTime(connMaxIdleTime)
 	db.sql = sqldb
 	if err := db.migrateWhenFree(ctx); err != nil {
 		sqldb.Close()
