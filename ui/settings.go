@@ -32,7 +32,7 @@ func newSettingsScreen(a *App) *settingsScreen {
 	s.win = a.fyne.NewWindow("Settings — PT Desk")
 	s.win.SetIcon(a.win.Icon())
 	s.win.SetContent(s.buildUI())
-	s.win.Resize(fyne.NewSize(640, 520))
+	s.win.Resize(fyne.NewSize(680, 640))
 	s.win.SetCloseIntercept(s.win.Hide)
 	return s
 }
