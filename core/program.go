@@ -139,3 +139,34 @@ type ProgramStore interface {
 	// QueueStats counts pending events.
 	QueueStats(ctx context.Context) (QueueStats, error)
 }
+
+// WebhookRecord is what a store writes for an event besides the event's
+// own fields: its times in the store's precision and its status.
+type WebhookRecord struct {
+	ReceivedAt, NextAttemptAt, DateISO time.Time
+	Status                             WebhookStatus
+}
+
+// WebhookRecords checks events before a store records them (see
+// ProgramStore.RecordWebhook) and says what to write for each: the time
+// received (now when zero) and the next attempt (that time when zero), both
+// through at, the store's clock and precision; date_iso in UTC to the
+// microsecond; the status, pending when empty.
+func WebhookRecords(es []*WebhookEvent, at func(time.Time) time.Time) ([]WebhookRecord, error) {
+	rs := make([]WebhookRecord, len(es))
+	for i, e := range es {
+		if e.TokenHash == "" || e.PatientID == "" || e.FileURL == "" || e.Name == "" {
+			return nil, Errorf(EINVALID, "webhook", "A webhook event needs a token hash, a patient id, a file URL and a name.")
+		}
+		r := WebhookRecord{ReceivedAt: at(e.ReceivedAt), DateISO: e.DateISO.UTC().Truncate(time.Microsecond), Status: e.Status}
+		r.NextAttemptAt = r.ReceivedAt
+		if !e.NextAttemptAt.IsZero() {
+			r.NextAttemptAt = at(e.NextAttemptAt)
+		}
+		if r.Status == "" {
+			r.Status = WebhookPending
+		}
+		rs[i] = r
+	}
+	return rs, nil
+}

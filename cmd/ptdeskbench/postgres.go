@@ -9,23 +9,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"ptdesk/core"
-	"ptdesk/core/keys"
 	"ptdesk/core/postgres"
 	"ptdesk/core/programs"
 	"ptdesk/core/sqlite"
-	"ptdesk/core/storetest"
 )
 
 // The postgres section measures the clinic store: search on PostgreSQL
@@ -134,26 +130,8 @@ func postgresSearchSize(ctx context.Context, w io.Writer, o options, server stri
 	}
 	defer lite.Close()
 	fmt.Fprintf(o.log, "  postgres: generating %d patients into SQLite\n", n)
-	r := rand.New(rand.NewPCG(o.seed, uint64(n)))
-	sample := make([]*core.Patient, 0, 4096)
-	im, err := lite.BeginImport(ctx)
+	sample, r, err := importSample(ctx, lite, o.seed, n, 4096)
 	if err != nil {
-		return nil, err
-	}
-	i := 0
-	for p := range storetest.FakePatients(o.seed, n) {
-		if _, err := im.Upsert(ctx, p); err != nil {
-			im.Rollback()
-			return nil, err
-		}
-		if len(sample) < cap(sample) {
-			sample = append(sample, p)
-		} else if j := r.IntN(i + 1); j < len(sample) {
-			sample[j] = p
-		}
-		i++
-	}
-	if err := im.Commit(); err != nil {
 		return nil, err
 	}
 
@@ -351,24 +329,7 @@ func postgresDurableRun(ctx context.Context, server, pdfOrigin string, rate int,
 		return webhookRun{}, err
 	}
 	defer db.Close()
-	lee := &core.Practitioner{Name: "Dr Lee", Server: "uk"}
-	if err := db.CreatePractitioner(ctx, lee); err != nil {
-		return webhookRun{}, err
-	}
-	if err := db.SetKeyInfo(ctx, lee.ID, keys.Describe(webhookToken, time.Now())); err != nil {
-		return webhookRun{}, err
-	}
-	for i := 0; i < 50; i++ {
-		if err := db.CreatePatient(ctx, &core.Patient{FirstName: "Bench", LastName: strconv.Itoa(i)}); err != nil {
-			return webhookRun{}, err
-		}
-	}
-	s, err := db.Settings(ctx)
-	if err != nil {
-		return webhookRun{}, err
-	}
-	s.DownloadOrigins = []string{pdfOrigin}
-	if err := db.SaveSettings(ctx, s); err != nil {
+	if err := seedWebhookDirectory(ctx, db, pdfOrigin); err != nil {
 		return webhookRun{}, err
 	}
 	run, err := programs.Start(ctx, programs.Config{Store: db, Home: home, KeepPDFsInStore: true, Secret: webhookSecret,

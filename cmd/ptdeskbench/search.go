@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 
 	"ptdesk/core"
 	"ptdesk/core/sqlite"
-	"ptdesk/core/storetest"
 )
 
 // queryKind is one way of typing into the search box, made from a patient
@@ -131,28 +129,9 @@ func searchSize(ctx context.Context, w io.Writer, o options, n int) ([]string, e
 	defer db.Close()
 
 	fmt.Fprintf(o.log, "  importing %d patients\n", n)
-	r := rand.New(rand.NewPCG(o.seed, uint64(n)))
-	sample := make([]*core.Patient, 0, 4096)
 	start := time.Now()
-	im, err := db.BeginImport(ctx)
+	sample, r, err := importSample(ctx, db, o.seed, n, 4096)
 	if err != nil {
-		return nil, err
-	}
-	i := 0
-	for p := range storetest.FakePatients(o.seed, n) {
-		if _, err := im.Upsert(ctx, p); err != nil {
-			im.Rollback()
-			return nil, err
-		}
-		// Reservoir sampling keeps a uniform sample without holding all.
-		if len(sample) < cap(sample) {
-			sample = append(sample, p)
-		} else if j := r.IntN(i + 1); j < len(sample) {
-			sample[j] = p
-		}
-		i++
-	}
-	if err := im.Commit(); err != nil {
 		return nil, err
 	}
 	importTime := time.Since(start)

@@ -24,7 +24,6 @@ import (
 	"ptdesk/core/desk"
 	"ptdesk/core/ptsso"
 	"ptdesk/core/secrets"
-	"ptdesk/core/storetest"
 	"ptdesk/ui"
 )
 
@@ -108,7 +107,7 @@ func keystrokeBench(ctx context.Context, o options, home string) (keyLatency, er
 		return keyLatency{}, err
 	}
 	defer d.Close()
-	sample, err := importSample(ctx, d, o.seed, uiPatients)
+	sample, _, err := importSample(ctx, d.Store(), o.seed, uiPatients, 1024)
 	if err != nil {
 		return keyLatency{}, err
 	}
@@ -180,31 +179,6 @@ func keystrokeBench(ctx context.Context, o options, home string) (keyLatency, er
 	lat.search = percentiles(search)
 	lat.searchMax = slices.Max(search)
 	return lat, nil
-}
-
-// importSample imports n generated patients in one transaction and returns
-// a uniform sample of them to type.
-func importSample(ctx context.Context, d *desk.Desk, seed uint64, n int) ([]*core.Patient, error) {
-	r := rand.New(rand.NewPCG(seed, uint64(n)))
-	sample := make([]*core.Patient, 0, 1024)
-	im, err := d.Store().BeginImport(ctx)
-	if err != nil {
-		return nil, err
-	}
-	i := 0
-	for p := range storetest.FakePatients(seed, n) {
-		if _, err := im.Upsert(ctx, p); err != nil {
-			im.Rollback()
-			return nil, err
-		}
-		if len(sample) < cap(sample) {
-			sample = append(sample, p)
-		} else if j := r.IntN(i + 1); j < len(sample) {
-			sample[j] = p
-		}
-		i++
-	}
-	return sample, im.Commit()
 }
 
 // program is one of the two desktop programs compared.

@@ -125,6 +125,30 @@ func webhookSection(ctx context.Context, w io.Writer, o options) error {
 	return nil
 }
 
+// seedWebhookDirectory gives a fresh store what the webhooks sent at it
+// name: the practitioner whose key they carry, patients 1 to 50, and the
+// local PDF server among the download origins.
+func seedWebhookDirectory(ctx context.Context, db core.Store, pdfOrigin string) error {
+	lee := &core.Practitioner{Name: "Dr Lee", Server: "uk"}
+	if err := db.CreatePractitioner(ctx, lee); err != nil {
+		return err
+	}
+	if err := db.SetKeyInfo(ctx, lee.ID, keys.Describe(webhookToken, time.Now())); err != nil {
+		return err
+	}
+	for i := 0; i < 50; i++ {
+		if err := db.CreatePatient(ctx, &core.Patient{FirstName: "Bench", LastName: strconv.Itoa(i)}); err != nil {
+			return err
+		}
+	}
+	s, err := db.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	s.DownloadOrigins = []string{pdfOrigin}
+	return db.SaveSettings(ctx, s)
+}
+
 // durableRun loads a fresh data directory's listener at rate for dur.
 func durableRun(ctx context.Context, pdfOrigin string, rate int, dur time.Duration) (webhookRun, error) {
 	home, err := os.MkdirTemp("", "ptdeskbench-webhook-")
@@ -137,24 +161,7 @@ func durableRun(ctx context.Context, pdfOrigin string, rate int, dur time.Durati
 		return webhookRun{}, err
 	}
 	defer db.Close()
-	lee := &core.Practitioner{Name: "Dr Lee", Server: "uk"}
-	if err := db.CreatePractitioner(ctx, lee); err != nil {
-		return webhookRun{}, err
-	}
-	if err := db.SetKeyInfo(ctx, lee.ID, keys.Describe(webhookToken, time.Now())); err != nil {
-		return webhookRun{}, err
-	}
-	for i := 0; i < 50; i++ {
-		if err := db.CreatePatient(ctx, &core.Patient{FirstName: "Bench", LastName: strconv.Itoa(i)}); err != nil {
-			return webhookRun{}, err
-		}
-	}
-	s, err := db.Settings(ctx)
-	if err != nil {
-		return webhookRun{}, err
-	}
-	s.DownloadOrigins = []string{pdfOrigin}
-	if err := db.SaveSettings(ctx, s); err != nil {
+	if err := seedWebhookDirectory(ctx, db, pdfOrigin); err != nil {
 		return webhookRun{}, err
 	}
 	run, err := programs.Start(ctx, programs.Config{Store: db, Home: home, Secret: webhookSecret, Addr: "127.0.0.1:0",

@@ -34,11 +34,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -216,41 +213,6 @@ func (db *DB) Vacuum(ctx context.Context) error {
 	return nil
 }
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", base)
-		}
-		b, err := migrations.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
 // migrationLock is the first half of the advisory lock key taken while
 // migrating; the second is a hash of the schema's name, so that
 // directories in different schemas migrate independently.
@@ -260,7 +222,7 @@ const migrationLock = 0x70746473 // "ptds"
 // transaction, while holding an advisory lock: a second desk starting at
 // the same moment waits, then finds nothing left to do.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := core.LoadMigrations(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -305,23 +267,23 @@ func (db *DB) migrate(ctx context.Context) error {
 		applied[v] = true
 		newest = max(newest, v)
 	}
-	if len(ms) > 0 && newest > ms[len(ms)-1].version {
-		return core.Errorf(core.EINTERNAL, "db", "The clinic database was set up by a newer PT Desk (schema %d, this one knows %d); update PT Desk on this computer.", newest, ms[len(ms)-1].version)
+	if len(ms) > 0 && newest > ms[len(ms)-1].Version {
+		return core.Errorf(core.EINTERNAL, "db", "The clinic database was set up by a newer PT Desk (schema %d, this one knows %d); update PT Desk on this computer.", newest, ms[len(ms)-1].Version)
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, db.stamp())
+				m.Version, m.Name, db.stamp())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 	}
 	return nil

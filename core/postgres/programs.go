@@ -35,24 +35,9 @@ func (db *DB) RecordWebhook(ctx context.Context, e *core.WebhookEvent) (bool, er
 // RecordWebhooks records events as RecordWebhook does, in one transaction
 // committed once.
 func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bool, error) {
-	type row struct {
-		received, next, dateISO time.Time
-		status                  core.WebhookStatus
-	}
-	rows := make([]row, len(es))
-	for i, e := range es {
-		if e.TokenHash == "" || e.PatientID == "" || e.FileURL == "" || e.Name == "" {
-			return nil, core.Errorf(core.EINVALID, "webhook", "A webhook event needs a token hash, a patient id, a file URL and a name.")
-		}
-		r := row{received: db.at(e.ReceivedAt), dateISO: e.DateISO.UTC().Truncate(time.Microsecond), status: e.Status}
-		r.next = r.received
-		if !e.NextAttemptAt.IsZero() {
-			r.next = db.at(e.NextAttemptAt)
-		}
-		if r.status == "" {
-			r.status = core.WebhookPending
-		}
-		rows[i] = r
+	rows, err := core.WebhookRecords(es, db.at)
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]int64, len(es))
 	dups := make([]bool, len(es))
@@ -68,8 +53,8 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 				ON CONFLICT DO NOTHING RETURNING id)
 				SELECT id, `+db.notifySQL("$15")+` FROM ins`,
-				r.received, e.TokenHash, e.PractitionerID, e.PatientID, e.AssignedPatientID, e.FileURL, e.Name, e.Date,
-				r.dateISO, e.Updated, string(r.status), e.Attempts, r.next, e.LastError,
+				r.ReceivedAt, e.TokenHash, e.PractitionerID, e.PatientID, e.AssignedPatientID, e.FileURL, e.Name, e.Date,
+				r.DateISO, e.Updated, string(r.Status), e.Attempts, r.NextAttemptAt, e.LastError,
 				encodeChange(core.Change{Kind: core.ChangeInbox})).Scan(&ids[i], nil)
 			if err == nil {
 				continue
@@ -80,14 +65,13 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 			dups[i] = true
 			err = q.QueryRow(ctx, `SELECT id FROM webhook_events
 				WHERE token_hash = $1 AND patient_id = $2 AND (file_url = $3 OR (name = $4 AND date_iso = $5 AND updated = $6))
-				ORDER BY id LIMIT 1`, e.TokenHash, e.PatientID, e.FileURL, e.Name, r.dateISO, e.Updated).Scan(&ids[i])
+				ORDER BY id LIMIT 1`, e.TokenHash, e.PatientID, e.FileURL, e.Name, r.DateISO, e.Updated).Scan(&ids[i])
 			if err != nil {
 				return fmt.Errorf("find the earlier delivery: %w", err)
 			}
 		}
 		return nil
 	}
-	var err error
 	if len(es) == 1 {
 		err = db.unreachable(record(db.q))
 	} else {
@@ -99,7 +83,7 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 	for i, e := range es {
 		e.ID = ids[i]
 		if !dups[i] {
-			e.ReceivedAt, e.NextAttemptAt, e.DateISO, e.Status = rows[i].received, rows[i].next, rows[i].dateISO, rows[i].status
+			e.ReceivedAt, e.NextAttemptAt, e.DateISO, e.Status = rows[i].ReceivedAt, rows[i].NextAttemptAt, rows[i].DateISO, rows[i].Status
 		}
 	}
 	return dups, nil

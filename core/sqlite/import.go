@@ -45,12 +45,12 @@ func (db *DB) BeginImport(ctx context.Context) (core.PatientImport, error) {
 	}
 	// The indexes built at Commit sort in memory up to the page cache's
 	// size and in temporary files beyond it: a moderate cache, and files
-	// rather than memory, keep a large import's memory flat, as does
-	// reading the file without mapping it (the map would count every
-	// page the index builds read). The indexes are sorted with the help
-	// of the other cores, idle by then (see sortThreads). The connection
-	// is closed at the end (see release).
-	for _, pragma := range []string{`PRAGMA cache_size = ` + strconv.Itoa(importCacheSize), `PRAGMA temp_store = FILE`, `PRAGMA mmap_size = 0`,
+	// rather than memory, keep a large import's memory flat (the file is
+	// read without a map, as on every connection: see mmapSize). The
+	// indexes are sorted with the help of the other cores, idle by then
+	// (see sortThreads). The connection is closed at the end (see
+	// release).
+	for _, pragma := range []string{`PRAGMA cache_size = ` + strconv.Itoa(importCacheSize), `PRAGMA temp_store = FILE`,
 		`PRAGMA threads = ` + strconv.Itoa(sortThreads())} {
 		if _, err := conn.ExecContext(ctx, pragma); err != nil {
 			im := &patientImport{db: db, conn: conn}

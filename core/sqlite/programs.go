@@ -73,36 +73,21 @@ func (db *DB) RecordWebhook(ctx context.Context, e *core.WebhookEvent) (bool, er
 // RecordWebhooks records events as RecordWebhook does, in one transaction
 // synced once.
 func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bool, error) {
-	type row struct {
-		received, next, dateISO time.Time
-		status                  core.WebhookStatus
-	}
-	rows := make([]row, len(es))
-	for i, e := range es {
-		if e.TokenHash == "" || e.PatientID == "" || e.FileURL == "" || e.Name == "" {
-			return nil, core.Errorf(core.EINVALID, "webhook", "A webhook event needs a token hash, a patient id, a file URL and a name.")
-		}
-		r := row{received: db.at(e.ReceivedAt), dateISO: e.DateISO.UTC().Truncate(time.Microsecond), status: e.Status}
-		r.next = r.received
-		if !e.NextAttemptAt.IsZero() {
-			r.next = db.at(e.NextAttemptAt)
-		}
-		if r.status == "" {
-			r.status = core.WebhookPending
-		}
-		rows[i] = r
+	rows, err := core.WebhookRecords(es, db.at)
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]int64, len(es))
 	dups := make([]bool, len(es))
-	err := db.durably(ctx, "record webhook", func(tx *sql.Tx) error {
+	err = db.durably(ctx, "record webhook", func(tx *sql.Tx) error {
 		for i, e := range es {
 			r := rows[i]
 			err := tx.QueryRowContext(ctx, `INSERT INTO webhook_events (received_at, token_hash, practitioner_id, patient_id,
 				assigned_patient_id, file_url, name, date, date_iso, updated, status, attempts, next_attempt_at, last_error)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT DO NOTHING RETURNING id`,
-				toDB(r.received), e.TokenHash, e.PractitionerID, e.PatientID, e.AssignedPatientID, e.FileURL, e.Name, e.Date,
-				toDB(r.dateISO), boolToDB(e.Updated), string(r.status), e.Attempts, toDB(r.next), e.LastError).Scan(&ids[i])
+				toDB(r.ReceivedAt), e.TokenHash, e.PractitionerID, e.PatientID, e.AssignedPatientID, e.FileURL, e.Name, e.Date,
+				toDB(r.DateISO), boolToDB(e.Updated), string(r.Status), e.Attempts, toDB(r.NextAttemptAt), e.LastError).Scan(&ids[i])
 			if err == nil {
 				continue
 			}
@@ -112,7 +97,7 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 			dups[i] = true
 			err = tx.QueryRowContext(ctx, `SELECT id FROM webhook_events
 				WHERE token_hash = ? AND patient_id = ? AND (file_url = ? OR (name = ? AND date_iso = ? AND updated = ?))
-				ORDER BY id LIMIT 1`, e.TokenHash, e.PatientID, e.FileURL, e.Name, toDB(r.dateISO), boolToDB(e.Updated)).Scan(&ids[i])
+				ORDER BY id LIMIT 1`, e.TokenHash, e.PatientID, e.FileURL, e.Name, toDB(r.DateISO), boolToDB(e.Updated)).Scan(&ids[i])
 			if err != nil {
 				return fmt.Errorf("record webhook: find the earlier delivery: %w", err)
 			}
@@ -125,7 +110,7 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 	for i, e := range es {
 		e.ID = ids[i]
 		if !dups[i] {
-			e.ReceivedAt, e.NextAttemptAt, e.DateISO, e.Status = rows[i].received, rows[i].next, rows[i].dateISO, rows[i].status
+			e.ReceivedAt, e.NextAttemptAt, e.DateISO, e.Status = rows[i].ReceivedAt, rows[i].NextAttemptAt, rows[i].DateISO, rows[i].Status
 		}
 	}
 	return dups, nil
