@@ -92,10 +92,12 @@ func (db *DB) search(ctx context.Context, s *searchSQL, limit int) ([]*core.Pati
 		}
 		return true, nil
 	}
-	if len(s.q.Numbers) > 0 {
+	if len(s.q.Numbers) > 0 && s.q.Joined == "" {
 		// A number (a birth year, part of a phone number) is usually the
 		// rarest term: when one term is rare enough, its patients are all
-		// put in order at once.
+		// put in order at once. (A name typed whole in several words
+		// matches without its words among the tokens, which the
+		// candidates are checked for: its query reads the tiers.)
 		opt, narrow, rows, ok, err := db.choose(ctx, s, s.termOptions())
 		if err != nil {
 			return nil, err
@@ -272,7 +274,8 @@ func (db *DB) choose(ctx context.Context, s *searchSQL, options []option) (best 
 }
 
 // searchSQL builds the statements of one query. Parameters are named: @a
-// and @ae bound the anchor's range, @nI and @nIe those of the other name
+// and @ae bound the anchor's range, @j is the name terms joined
+// (search.Query.Joined), @nI and @nIe those of the other name
 // terms, @tI, @tIe and @tIs (the term after a space, for strpos) those of
 // every term.
 type searchSQL struct {
@@ -297,6 +300,9 @@ func newSearchSQL(q search.Query, archived bool) *searchSQL {
 		p := "n" + strconv.Itoa(i)
 		s.nameParam = append(s.nameParam, p)
 		s.args[p], s.args[p+"e"] = n, search.PrefixEnd(n)
+	}
+	if q.Joined != "" {
+		s.args["j"] = q.Joined
 	}
 	for i, t := range q.Terms {
 		p := "t" + strconv.Itoa(i)
@@ -336,6 +342,18 @@ func (s *searchSQL) namesOnKeys() string {
 	return b.String()
 }
 
+// keyTier is "a matching row is in the tier of key by that key" (tier 1
+// for last_key, 2 for first_key, before the other is looked at): the key
+// starts with the anchor and every other name term is on a key, or the key
+// is the name terms joined.
+func (s *searchSQL) keyTier(key string) string {
+	rule := "(" + starts(key, "a") + s.namesOnKeys() + ")"
+	if s.q.Joined == "" {
+		return rule
+	}
+	return "(" + rule + " OR " + key + " = @j)"
+}
+
 // numbersAnywhere is "every number term is a prefix of a token".
 func (s *searchSQL) numbersAnywhere() string {
 	var b strings.Builder
@@ -370,21 +388,24 @@ func (s *searchSQL) everyone() string {
 
 // tier1 reads the patients whose last name key starts with the anchor.
 func (s *searchSQL) tier1() string {
-	return s.nameTier("last_key", "first_key", "")
+	return s.nameTier("last_key", "first_key", "", "")
 }
 
 // tier2 reads the patients whose first name key starts with the anchor
 // (and the last does not).
 func (s *searchSQL) tier2() string {
-	return s.nameTier("first_key", "last_key", " AND NOT "+starts("last_key", "a"))
+	return s.nameTier("first_key", "last_key", " AND NOT "+starts("last_key", "a"), " AND NOT "+s.keyTier("last_key"))
 }
 
 // nameTier reads the rows whose key starts with the anchor, ordered by key,
-// other key and id, from the index on them. With another name term the row
-// must also have it at the start of a key: the other key (one short range
-// per distinct key starting with the anchor: a loose index scan), or the
-// same key when one term is a prefix of the other.
-func (s *searchSQL) nameTier(key, other, exclude string) string {
+// other key and id, from the index on them, leaving out those of the tier
+// before (exclude). With another name term the row must also have it at
+// the start of a key: the other key (one short range per distinct key
+// starting with the anchor: a loose index scan), or the same key when one
+// term is a prefix of the other; or its key is the name terms joined,
+// which is one more range (where joinedExclude leaves out the tier
+// before).
+func (s *searchSQL) nameTier(key, other, exclude, joinedExclude string) string {
 	filters := s.archivedFilter() + exclude + s.namesOnKeys() + s.numbersAnywhere()
 	order := key + ", " + other + ", id_key"
 	if len(s.q.Names) == 0 {
@@ -404,6 +425,8 @@ func (s *searchSQL) nameTier(key, other, exclude string) string {
 		}
 		parts += ` UNION ALL (SELECT id FROM patients WHERE ` + starts(key, longer) + filters + ` ORDER BY ` + order + ` LIMIT @lim)`
 	}
+	parts += ` UNION ALL (SELECT id FROM patients WHERE ` + key + ` = @j` + s.archivedFilter() + joinedExclude +
+		s.numbersAnywhere() + ` ORDER BY ` + order + ` LIMIT @lim)`
 	return `WITH RECURSIVE k(v) AS (
 			SELECT (SELECT min(` + key + `) FROM patients WHERE ` + starts(key, "a") + `)
 			UNION ALL
@@ -416,7 +439,7 @@ func (s *searchSQL) notTiers12() string {
 	if s.q.Anchor == "" {
 		return ""
 	}
-	return " AND NOT ((" + starts("last_key", "a") + " OR " + starts("first_key", "a") + ")" + s.namesOnKeys() + ")"
+	return " AND NOT " + s.keyTier("last_key") + " AND NOT " + s.keyTier("first_key")
 }
 
 // causes are the terms one of which makes a row tier 3: a name term that
@@ -431,8 +454,7 @@ func (s *searchSQL) tierOf() string {
 	if s.q.Anchor == "" {
 		return "3"
 	}
-	return `CASE WHEN ` + starts("last_key", "a") + s.namesOnKeys() + ` THEN 1 WHEN ` +
-		starts("first_key", "a") + s.namesOnKeys() + ` THEN 2 ELSE 3 END`
+	return `CASE WHEN ` + s.keyTier("last_key") + ` THEN 1 WHEN ` + s.keyTier("first_key") + ` THEN 2 ELSE 3 END`
 }
 
 // byTier orders rows of every tier: by tier, then each tier's keys.

@@ -19,15 +19,20 @@
 //     and joined into one word (a term's part from @ on is dropped). A query
 //     made only of digits and phone punctuation is one term, its digits.
 //   - A patient matches when every term is a prefix of at least one of its
+//     tokens; or, with several name terms, when its first or last name key
+//     is the name terms joined in the order typed (Joined: a name typed
+//     whole in several words, "de vries" for De Vries or Devries, "mc
+//     donald" for McDonald) and every number term is a prefix of one of its
 //     tokens. Archived patients match only when asked for.
 //   - Terms that start with a letter are name terms, the others number
 //     terms. The anchor is the first name term.
 //   - Tier 1: the last name key starts with the anchor and every other name
-//     term is a prefix of the first or the last name key. Tier 2: the same
-//     with the first name key starting with the anchor. Tier 3: every other
-//     match (a name term found only in the email, the id or a second word of
-//     a name; or a query without a name term). Number terms (birth year,
-//     phone, id) qualify a match anywhere and never change its tier.
+//     term is a prefix of the first or the last name key; or the last name
+//     key is the name terms joined. Tier 2: the same with the first name
+//     key. Tier 3: every other match (a name term found only in the email,
+//     the id or a later word of a name, "de vr" for De Vries; or a query
+//     without a name term). Number terms (birth year, phone, id) qualify a
+//     match anywhere and never change its tier.
 //   - Within tiers 1 and 3 patients are ordered by last name key, first name
 //     key and id order key; within tier 2 by first name key, last name key
 //     and id order key. Keys compare as bytes (COLLATE "C" in PostgreSQL).
@@ -387,6 +392,10 @@ type Query struct {
 	// Names are the name terms other than the anchor, Numbers the number
 	// terms.
 	Names, Numbers []string
+	// Joined is the anchor and the other name terms joined, in the order
+	// typed, when there are other name terms; else "". It always starts
+	// with the anchor, and a name key equal to it matches.
+	Joined string
 }
 
 // IsNameTerm reports whether a term starts with a letter.
@@ -424,6 +433,9 @@ func ParseQuery(text string) Query {
 			q.Names = append(q.Names, t)
 		}
 	}
+	if len(q.Names) > 0 {
+		q.Joined = q.Anchor + strings.Join(q.Names, "")
+	}
 	return q
 }
 
@@ -449,9 +461,18 @@ func isPhoneText(s string) bool {
 // point, which folded names never contain.
 func PrefixEnd(prefix string) string { return prefix + "\U0010FFFF" }
 
-// Matches reports whether every term is a prefix of one of tokens.
-func (q Query) Matches(tokens []string) bool {
-	for _, t := range q.Terms {
+// Matches reports whether a patient with the name keys firstKey and
+// lastKey and the tokens matches.
+func (q Query) Matches(firstKey, lastKey string, tokens []string) bool {
+	if q.Joined != "" && (firstKey == q.Joined || lastKey == q.Joined) {
+		return matchAll(q.Numbers, tokens)
+	}
+	return matchAll(q.Terms, tokens)
+}
+
+// matchAll reports whether every term is a prefix of one of tokens.
+func matchAll(terms, tokens []string) bool {
+	for _, t := range terms {
 		found := false
 		for _, tok := range tokens {
 			if strings.HasPrefix(tok, t) {
@@ -474,15 +495,18 @@ func (q Query) Tier(firstKey, lastKey string) int {
 	if q.Anchor == "" {
 		return 3
 	}
+	onKeys := true
 	for _, n := range q.Names {
 		if !strings.HasPrefix(firstKey, n) && !strings.HasPrefix(lastKey, n) {
-			return 3
+			onKeys = false
+			break
 		}
 	}
+	joined := func(key string) bool { return q.Joined != "" && key == q.Joined }
 	switch {
-	case strings.HasPrefix(lastKey, q.Anchor):
+	case joined(lastKey) || onKeys && strings.HasPrefix(lastKey, q.Anchor):
 		return 1
-	case strings.HasPrefix(firstKey, q.Anchor):
+	case joined(firstKey) || onKeys && strings.HasPrefix(firstKey, q.Anchor):
 		return 2
 	}
 	return 3
@@ -503,10 +527,10 @@ func Rank(q Query, patients []*core.Patient, includeArchived bool, limit int) []
 		if p.Archived && !includeArchived {
 			continue
 		}
-		if !q.Matches(PatientTokens(p)) {
+		first, last, tokens := patientTokens(p)
+		if !q.Matches(first, last, tokens) {
 			continue
 		}
-		first, last := Key(p.FirstName), Key(p.LastName)
 		r := ranked{p: p, tier: q.Tier(first, last), k1: last, k2: first, id: IDOrderKey(p.ID)}
 		if r.tier == 2 {
 			r.k1, r.k2 = first, last

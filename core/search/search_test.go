@@ -137,6 +137,21 @@ func TestParseQuery(t *testing.T) {
 	}
 }
 
+func TestJoined(t *testing.T) {
+	for text, want := range map[string]string{
+		"smi":            "",
+		"smi 1980":       "",
+		"De Vries":       "devries",
+		"van der 1980 B": "vanderb",
+		"Ó Bri":          "obri",
+		"de de vries":    "devries",
+	} {
+		if got := search.ParseQuery(text).Joined; got != want {
+			t.Errorf("ParseQuery(%q).Joined = %q, want %q", text, got, want)
+		}
+	}
+}
+
 func TestTier(t *testing.T) {
 	tests := []struct {
 		text, first, last string
@@ -151,6 +166,13 @@ func TestTier(t *testing.T) {
 		{"jo sm", "john", "brown", 3}, // sm found elsewhere (an email, say)
 		{"smi 1980", "jane", "smith", 1},
 		{"1980", "jane", "smith", 3},
+		// A name of several words typed whole.
+		{"de vries", "anna", "devries", 1},
+		{"van der berg", "pieter", "vanderberg", 1},
+		{"mary ann", "maryann", "jones", 2},
+		{"de vries 1980", "anna", "devries", 1},
+		{"de vr", "anna", "devries", 3}, // a later word, in part
+		{"jo ha", "anna", "johansson", 3},
 	}
 	for _, tc := range tests {
 		if got := search.ParseQuery(tc.text).Tier(tc.first, tc.last); got != tc.want {
@@ -191,6 +213,34 @@ func TestRank(t *testing.T) {
 		}
 		if got := fmt.Sprint(ids); got != tc.want {
 			t.Errorf("Rank(%q, archived %v, limit %d) = %s, want %s", tc.text, tc.archived, tc.limit, got, tc.want)
+		}
+	}
+}
+
+func TestRankJoinedName(t *testing.T) {
+	ps := []*core.Patient{
+		{ID: "1", FirstName: "Deborah", LastName: "Vriesema"},
+		{ID: "2", FirstName: "Anna", LastName: "De Vries", BirthYear: 1980},
+		{ID: "3", FirstName: "Vries", LastName: "Dekker"},
+		{ID: "4", FirstName: "Tom", LastName: "Devlin", Email: "vries@example.org"},
+		{ID: "5", FirstName: "Bob", LastName: "Devries", BirthYear: 1975},
+		{ID: "6", FirstName: "Devries", LastName: "Smith"},
+		{ID: "7", FirstName: "Ann", LastName: "Devriesen"},
+	}
+	for _, tc := range []struct{ text, want string }{
+		// Tier 1: Dekker (Vries), De Vries and Devries (the name typed
+		// whole); tier 2: Deborah Vriesema, Devries Smith; tier 3:
+		// Devlin, whose email has "vries". Devriesen has no "vries".
+		{"de vries", "[3 2 5 1 6 4]"},
+		{"de vries 1975", "[5]"},
+		{"de vr", "[3 1 4 2]"},
+	} {
+		var ids []string
+		for _, p := range search.Rank(search.ParseQuery(tc.text), ps, false, 0) {
+			ids = append(ids, p.ID)
+		}
+		if got := fmt.Sprint(ids); got != tc.want {
+			t.Errorf("Rank(%q) = %s, want %s", tc.text, got, tc.want)
 		}
 	}
 }

@@ -745,8 +745,9 @@ func allFTSSafe(terms []string) bool {
 func ftsPrefix(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"*` }
 
 // searchSQL builds the statements of one query. Parameters are named: :a
-// and :ae bound the anchor's range, :nI and :nIe those of the other name
-// terms, :tI, :tIe and :tIs (the term after a space, for instr) those of
+// and :ae bound the anchor's range, :j is the name terms joined
+// (search.Query.Joined), :top is above every key; :nI and :nIe those of
+// the other name terms, :tI, :tIe and :tIs (the term after a space, for instr) those of
 // every term, :tIy and :tIz the birth years a number term is a prefix of;
 // :lim is the limit, :len the length of the longest term, and :sa, :sn
 // and :sy JSON arrays of rows the token index has (see tokenSeqs).
@@ -770,6 +771,9 @@ func newSearchSQL(q search.Query, archived bool, limit int) *searchSQL {
 		p := "n" + strconv.Itoa(i)
 		s.nameParam = append(s.nameParam, p)
 		s.args = append(s.args, sql.Named(p, n), sql.Named(p+"e", search.PrefixEnd(n)))
+	}
+	if q.Joined != "" {
+		s.args = append(s.args, sql.Named("j", q.Joined), sql.Named("top", search.PrefixEnd("")))
 	}
 	longest := 0
 	for i, t := range q.Terms {
@@ -826,6 +830,26 @@ func (s *searchSQL) namesOnKeys() string {
 	return b.String()
 }
 
+// namesRule is "the other name terms put the row in the tier of key", for
+// a row whose key starts with the anchor: each is on a name key, or the
+// key is the name terms joined.
+func (s *searchSQL) namesRule(key string) string {
+	if s.q.Joined == "" {
+		return s.namesOnKeys()
+	}
+	return " AND ((1" + s.namesOnKeys() + ") OR " + key + " = :j)"
+}
+
+// keyTier is "a matching row is in the tier of key by that key" (tier 1
+// for last_key, 2 for first_key, before the other is looked at).
+func (s *searchSQL) keyTier(key string) string {
+	rule := "(" + starts(key, "a") + s.namesOnKeys() + ")"
+	if s.q.Joined == "" {
+		return rule
+	}
+	return "(" + rule + " OR " + key + " = :j)"
+}
+
 // numbersAnywhere is "every number term is a prefix of a token".
 func (s *searchSQL) numbersAnywhere() string { return s.anywhere(s.q.Numbers, "") }
 
@@ -870,21 +894,25 @@ func (s *searchSQL) everyone() string {
 
 // tier1 reads the patients whose last name key starts with the anchor.
 func (s *searchSQL) tier1() string {
-	return s.nameTier("last_key", "first_key", "patients_by_last", "")
+	return s.nameTier("last_key", "first_key", "patients_by_last", "", "")
 }
 
 // tier2 reads the patients whose first name key starts with the anchor
 // (and the last does not).
 func (s *searchSQL) tier2() string {
-	return s.nameTier("first_key", "last_key", "patients_by_first", " AND NOT "+starts("last_key", "a"))
+	return s.nameTier("first_key", "last_key", "patients_by_first", " AND NOT "+starts("last_key", "a"),
+		" AND NOT "+s.keyTier("last_key"))
 }
 
 // nameTier reads the rows whose key starts with the anchor, ordered by
-// key, other key and id, from the index on them. With another name term the
-// row must also have it at the start of a key: the other key (one short
-// range per distinct key starting with the anchor: a loose index scan), or
-// the same key when one term is a prefix of the other.
-func (s *searchSQL) nameTier(key, other, index, exclude string) string {
+// key, other key and id, from the index on them, leaving out those of the
+// tier before (exclude). With another name term the row must also have it
+// at the start of a key: the other key (one short range per distinct key
+// starting with the anchor: a loose index scan), or the same key when one
+// term is a prefix of the other; or its key is the name terms joined, a
+// key whose rows the loose scan reads whole (there joinedExclude leaves
+// out the tier before).
+func (s *searchSQL) nameTier(key, other, index, exclude, joinedExclude string) string {
 	filters := s.archivedFilter() + exclude + s.namesOnKeys() + s.numbersAnywhere()
 	order := key + ", " + other + ", id_key"
 	if len(s.q.Names) == 0 {
@@ -895,8 +923,9 @@ func (s *searchSQL) nameTier(key, other, index, exclude string) string {
 	// k lists the distinct keys that start with the anchor, in order; the
 	// CROSS JOIN keeps k the outer loop, so rows come out in index order
 	// and LIMIT stops the scan early. A name term that starts no key at
-	// all ("Ó Briain": "briain" is only a word of "obriain") leaves both
-	// tiers empty, which two lookups per term tell before the scan.
+	// all ("mc donald": "donald" is only a part of "mcdonald") leaves only
+	// the key that is the terms joined, which a few lookups tell before
+	// the scan.
 	var known []string
 	for _, p := range s.nameParam {
 		known = append(known, `(EXISTS (SELECT 1 FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", p)+
@@ -905,11 +934,20 @@ func (s *searchSQL) nameTier(key, other, index, exclude string) string {
 	loose := `WITH RECURSIVE k(v) AS (
 			SELECT (SELECT min(` + key + `) FROM patients INDEXED BY ` + index + ` WHERE ` + starts(key, "a") + `)
 				WHERE ` + strings.Join(known, " AND ") + `
+					OR EXISTS (SELECT 1 FROM patients INDEXED BY ` + index + ` WHERE ` + key + ` = :j)
 			UNION ALL
 			SELECT (SELECT min(` + key + `) FROM patients INDEXED BY ` + index + ` WHERE ` + key + ` > k.v AND ` + key + ` < :ae)
 			FROM k WHERE k.v IS NOT NULL) `
+	// The key that is the terms joined is read whole, any other only where
+	// the other key starts with the first other name term.
+	inJoined := `k.v = :j`
 	scan := `SELECT seq FROM k CROSS JOIN patients INDEXED BY ` + index + `
-		WHERE ` + key + ` = k.v AND ` + starts(other, driver) + filters + ` LIMIT :lim`
+		WHERE ` + key + ` = k.v
+			AND ` + other + ` >= CASE WHEN ` + inJoined + ` THEN '' ELSE :` + driver + ` END
+			AND ` + other + ` < CASE WHEN ` + inJoined + ` THEN :top ELSE :` + driver + `e END` +
+		s.archivedFilter() + s.numbersAnywhere() + `
+			AND ((1` + exclude + s.namesOnKeys() + `) OR (` + key + ` = :j` + joinedExclude + `))
+		LIMIT :lim`
 	a, n := s.q.Anchor, s.q.Names[0]
 	if !strings.HasPrefix(a, n) && !strings.HasPrefix(n, a) {
 		// The scan is in tier order and the index holds every column.
@@ -1038,7 +1076,7 @@ func (s *searchSQL) keyParts(t string, f *found, filter string) []string {
 // otherwise.
 func (s *searchSQL) tier1Year(y yearPlan) string {
 	t := y.term
-	filter := s.archivedFilter() + s.namesOnKeys()
+	filter := s.archivedFilter() + s.namesRule("last_key")
 	parts := []string{s.yearPart(t, " AND "+starts("last_key", "a"), filter+s.anywhere(s.q.Numbers, t), true)}
 	filter = " AND " + starts("last_key", "a") + filter + s.numbersAnywhere()
 	parts = append(parts, s.foundParts(t, s.termParam[t], y.found, filter, "", "")...)
@@ -1051,7 +1089,7 @@ func (s *searchSQL) tier1Year(y yearPlan) string {
 // order, and those where the year's digits are found otherwise.
 func (s *searchSQL) tier2Year(y yearPlan) string {
 	t := y.term
-	tier := " AND " + starts("first_key", "a") + " AND NOT " + starts("last_key", "a") + s.archivedFilter() + s.namesOnKeys()
+	tier := " AND " + starts("first_key", "a") + " AND NOT " + s.keyTier("last_key") + s.archivedFilter() + s.namesRule("first_key")
 	parts := []string{`SELECT seq FROM (SELECT seq FROM patients INDEXED BY patients_by_year_first
 		WHERE birth_year = :` + s.termParam[t] + `y` + tier + s.anywhere(s.q.Numbers, t) + ` ORDER BY ` + firstOrder + ` LIMIT :lim)`}
 	filter := tier + s.numbersAnywhere()
@@ -1084,8 +1122,7 @@ type tier3 struct {
 
 // tier3Filter is "a tier-3 match".
 func (s *searchSQL) tier3Filter() string {
-	return s.archivedFilter() + s.allAnywhere() +
-		" AND NOT ((" + starts("last_key", "a") + " OR " + starts("first_key", "a") + ")" + s.namesOnKeys() + ")"
+	return s.archivedFilter() + s.allAnywhere() + " AND NOT " + s.keyTier("last_key") + " AND NOT " + s.keyTier("first_key")
 }
 
 // tier3 is the statement for the plan p: the union of its parts, each

@@ -48,13 +48,19 @@ func TestSearchBothWaysAgree(t *testing.T) {
 		"ø", "lu", "mül", "zoe", "example", "x", "a b c d e f g h", "jo 1980 sm", "0",
 		// Words of multi-word names, alone and after a first name.
 		"brien", "br", "ro br", "j brien", "der", "berg van", "van der berg", "luca", "de vries", "ó bri", "giolla",
-		"mac gi", "o", "jo o'", "ma 1980", "smi 1980", "1980 j", "07", "0044", "44 1980"}
+		"mac gi", "o", "jo o'", "ma 1980", "smi 1980", "1980 j", "07", "0044", "44 1980",
+		// Names of several words typed whole, or nearly.
+		"van der b", "ó b", "de l", "van de", "mac g 1980", "o b", "mc carthy", "mc carthy 19", "o connor", "de mir",
+		"mac giolla 1980", "anna de vries"}
 	for range 40 {
 		p := all[r.IntN(len(all))]
 		last, first := strings.ToLower(p.LastName), strings.ToLower(p.FirstName)
 		texts = append(texts, prefix(last, 1+r.IntN(4)), prefix(first, 1+r.IntN(3))+" "+prefix(last, 1+r.IntN(3)))
 		if p.BirthYear != 0 {
 			texts = append(texts, prefix(last, 2)+" "+strconv.Itoa(p.BirthYear))
+			if strings.Contains(last, " ") {
+				texts = append(texts, prefix(last, 4)+" "+strconv.Itoa(p.BirthYear))
+			}
 		}
 	}
 	for _, way := range []string{"scanned", "sorted", "intersected", "year", "auto"} {

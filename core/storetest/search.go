@@ -195,7 +195,7 @@ func runSearch(t *testing.T, open func(t *testing.T) core.Store) {
 // patients: name prefixes of every length, whole names as written, two
 // prefixes, a name and a birth year, digits, email local parts.
 func referenceQueries(r *rand.Rand, all []*core.Patient) []string {
-	qs := []string{"", "a", "s", "j", "ø", "1", "19", "4477", "zzz", "o'b", "mc", "van der"}
+	qs := []string{"", "a", "s", "j", "ø", "1", "19", "4477", "zzz", "o'b", "mc", "van der", "de vries", "van der b", "ó b", "mc carthy", "o sullivan 19", "de mir"}
 	prefix := func(s string, n int) string {
 		rs := []rune(strings.ToLower(s))
 		return string(rs[:min(n, len(rs))])
