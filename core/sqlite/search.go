@@ -26,7 +26,10 @@ import (
 //     term ("jo sm") the index is read as one short range per distinct key
 //     that starts with the anchor (a loose index scan). With a birth
 //     year ("smi 1980") both come from that year's range of
-//     patients_by_year (tier 1) and patients_by_year_first (tier 2).
+//     patients_by_year (tier 1) and patients_by_year_first (tier 2). A
+//     query of several terms reads both tiers in one statement. A name
+//     typed whole in several words ("de vries") is one more key the
+//     scans read.
 //   - Tier 3 is needed only when tiers 1 and 2 leave room; see tier3Plan.
 //   - A query without a name term (a birth year, part of a phone number)
 //     is all tier 3; see numbersPlan.
@@ -81,21 +84,19 @@ func (db *DB) search(ctx context.Context, s *searchSQL) ([]*core.Patient, error)
 	if year.term != "" {
 		tier1, tier2 = s.tier1Year(year), s.tier2Year(year)
 	}
-	if len(s.q.Terms) == 1 || year.term != "" {
-		// Tier 1 of one term, or of a name and a birth year in a large
-		// directory, often fills the page by itself.
-		if err := read(tier1, year.params...); err != nil {
+	if len(s.q.Terms) == 1 {
+		// Tier 1 of one term often fills the page by itself.
+		if err := read(tier1); err != nil {
 			return nil, err
 		}
 		if len(out) < s.limit {
-			if err := read(tier2, year.params...); err != nil {
+			if err := read(tier2); err != nil {
 				return nil, err
 			}
 		}
-	} else if err := read(`SELECT * FROM (` + tier1 + `) UNION ALL SELECT * FROM (` + tier2 + `) LIMIT :lim`); err != nil {
-		// Several name terms: tier 1 is rarely a page, and one statement
-		// reads both tiers, each in its order, one after the other, and
-		// stops at the limit.
+	} else if err := read(`SELECT * FROM (` + tier1 + `) UNION ALL SELECT * FROM (` + tier2 + `) LIMIT :lim`, year.params...); err != nil {
+		// Several terms: one statement reads both tiers, each in its
+		// order, one after the other, and stops at the limit.
 		return nil, err
 	}
 	if len(out) >= s.limit {
