@@ -23,3 +23,22 @@ func (db *DB) SetSearchWayForTest(way string) {
 // SetImportTokenBatchForTest makes imports add new rows to the token index
 // n at a time, so that small tests go through several batches.
 func (db *DB) SetImportTokenBatchForTest(n int) { db.tokenBatch = int64(n) }
+
+// SynchronousForTest reads PRAGMA synchronous on n connections of the pool
+// at once (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA).
+func (db *DB) SynchronousForTest(ctx context.Context, n int) ([]int, error) {
+	var out []int
+	for range n {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		var v int
+		if err := conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -274,3 +274,22 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatalf("open of a newer schema: %v, want a *core.Error", err)
 	}
 }
+
+// What the store says it saved survives a power cut, not only a crash of
+// the program: every connection syncs the log at each commit.
+func TestCommitsAreSynced(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	if err := db.CreatePatient(ctx, &core.Patient{FirstName: "Ada", LastName: "Byron", BirthYear: 1985}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SynchronousForTest(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != 2 {
+			t.Errorf("connection %d: PRAGMA synchronous = %d, want 2 (FULL)", i, v)
+		}
+	}
+}
