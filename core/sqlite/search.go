@@ -94,7 +94,7 @@ func (db *DB) search(ctx context.Context, s *searchSQL) ([]*core.Patient, error)
 				return nil, err
 			}
 		}
-	} else if err := read(`SELECT * FROM (` + tier1 + `) UNION ALL SELECT * FROM (` + tier2 + `) LIMIT :lim`, year.params...); err != nil {
+	} else if err := read(`SELECT * FROM (`+tier1+`) UNION ALL SELECT * FROM (`+tier2+`) LIMIT :lim`, year.params...); err != nil {
 		// Several terms: one statement reads both tiers, each in its
 		// order, one after the other, and stops at the limit.
 		return nil, err
@@ -746,12 +746,13 @@ func allFTSSafe(terms []string) bool {
 func ftsPrefix(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"*` }
 
 // searchSQL builds the statements of one query. Parameters are named: :a
-// and :ae bound the anchor's range, :j is the name terms joined
-// (search.Query.Joined), :top is above every key; :nI and :nIe those of
-// the other name terms, :tI, :tIe and :tIs (the term after a space, for instr) those of
+// and :ae bound the anchor's range, :nI and :nIe those of the other name
+// terms, :tI, :tIe and :tIs (the term after a space, for instr) those of
 // every term, :tIy and :tIz the birth years a number term is a prefix of;
-// :lim is the limit, :len the length of the longest term, and :sa, :sn
-// and :sy JSON arrays of rows the token index has (see tokenSeqs).
+// :j is the name terms joined (search.Query.Joined) and :top is above
+// every key; :lim is the limit, :len the length of the longest term, and
+// :sa, :sn and :sy JSON arrays of rows the token index has (see
+// tokenSeqs).
 type searchSQL struct {
 	q        search.Query
 	archived bool
