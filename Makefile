@@ -46,6 +46,7 @@ deps-test:
 	$(call install-missing,$(TEST_PKGS))
 
 vet:
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l cmd core ui); if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:" $$unformatted; exit 1; fi
 	$(GO) vet ./...
 	@if $(GO) list -deps ./core/... | grep -q '^fyne.io/'; then echo "core/ must not depend on fyne.io"; exit 1; fi
 	@if $(GO) list -deps ./cmd/ptdeskctl | grep -q '^fyne.io/'; then echo "cmd/ptdeskctl must not link fyne.io"; exit 1; fi
