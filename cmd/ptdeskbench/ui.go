@@ -246,40 +246,22 @@ func processBench(ctx context.Context, w io.Writer, o options, dir, home string)
 		coldNote = fmt.Sprintf("median of %d first starts of each program, each after dropping the page cache and with an empty Fyne settings folder, "+
 			"the two programs taking turns", coldStarts)
 	}
-	cold := make([][]time.Duration, len(progs))
-	for range coldStarts {
-		for i, p := range progs {
-			fmt.Fprintf(o.log, "  cold start %s\n", p.name)
-			if err := os.RemoveAll(filepath.Join(x.dir, "config", "fyne")); err != nil {
-				return nil, err
-			}
-			dropCaches()
-			d, err := x.timeStart(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			cold[i] = append(cold[i], d)
-		}
+	fmt.Fprintf(o.log, "  cold starts\n")
+	cold, err := x.medianStarts(ctx, progs, coldStarts, func() error {
+		err := os.RemoveAll(filepath.Join(x.dir, "config", "fyne"))
+		dropCaches()
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range progs {
-		slices.Sort(cold[i])
-		figs[i].cold = cold[i][len(cold[i])/2]
-	}
-	// Warm: the programs take turns, so that both see the same load.
 	fmt.Fprintf(o.log, "  warm starts\n")
-	warm := make([][]time.Duration, len(progs))
-	for range warmStarts {
-		for i, p := range progs {
-			d, err := x.timeStart(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			warm[i] = append(warm[i], d)
-		}
+	warm, err := x.medianStarts(ctx, progs, warmStarts, func() error { return nil })
+	if err != nil {
+		return nil, err
 	}
 	for i := range progs {
-		slices.Sort(warm[i])
-		figs[i].warm = warm[i][len(warm[i])/2]
+		figs[i].cold, figs[i].warm = cold[i], warm[i]
 	}
 	for i, p := range progs {
 		fmt.Fprintf(o.log, "  memory and idle CPU of %s (about %v)\n", p.name, 2*idleWindow+4*settleTime)
@@ -624,6 +606,31 @@ func (r *running) stop() {
 		r.cmd.Process.Kill()
 		<-r.exited
 	}
+}
+
+// medianStarts starts each program n times, the programs taking turns so
+// that both see the same load, with before run ahead of every start, and
+// returns each program's median time to its window.
+func (x *display) medianStarts(ctx context.Context, progs []program, n int, before func() error) ([]time.Duration, error) {
+	took := make([][]time.Duration, len(progs))
+	for range n {
+		for i, p := range progs {
+			if err := before(); err != nil {
+				return nil, err
+			}
+			d, err := x.timeStart(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			took[i] = append(took[i], d)
+		}
+	}
+	medians := make([]time.Duration, len(progs))
+	for i := range progs {
+		slices.Sort(took[i])
+		medians[i] = took[i][len(took[i])/2]
+	}
+	return medians, nil
 }
 
 func (x *display) timeStart(ctx context.Context, p program) (time.Duration, error) {

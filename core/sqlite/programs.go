@@ -20,10 +20,10 @@ const programsQueue = "programs"
 // defaultInboxLimit is the number of events Inbox returns when not told.
 const defaultInboxLimit = 200
 
-// durably runs fn in a write transaction whose commit is synced to disk
-// before durably returns (as every commit of the store is: see dsn): a
-// webhook is answered 200 only after its event is recorded.
-func (db *DB) durably(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in a write transaction and commits it, synced to disk before
+// inTx returns as every commit of the store is (see dsn): a webhook is
+// answered 200 only after its event is recorded.
+func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, db.busy(err))
@@ -65,7 +65,7 @@ func (db *DB) RecordWebhooks(ctx context.Context, es []*core.WebhookEvent) ([]bo
 	}
 	ids := make([]int64, len(es))
 	dups := make([]bool, len(es))
-	err = db.durably(ctx, "record webhook", func(tx *sql.Tx) error {
+	err = db.inTx(ctx, "record webhook", func(tx *sql.Tx) error {
 		for i, e := range es {
 			r := rows[i]
 			err := tx.QueryRowContext(ctx, `INSERT INTO webhook_events (received_at, token_hash, practitioner_id, patient_id,
@@ -270,7 +270,7 @@ func (db *DB) FileProgram(ctx context.Context, eventID int64, p *core.Program, p
 		blob = pdf
 	}
 	var id int64
-	err := db.durably(ctx, "file program", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "file program", func(tx *sql.Tx) error {
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM webhook_events WHERE id = ?`, eventID).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
