@@ -42,3 +42,10 @@ func (db *DB) SynchronousForTest(ctx context.Context, n int) ([]int, error) {
 	}
 	return out, nil
 }
+
+// PreparedForTest is the number of statements the store keeps prepared.
+func (db *DB) PreparedForTest() int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return len(db.stmts)
+}

@@ -336,10 +336,8 @@ func (db *DB) yearPlan(ctx context.Context, s *searchSQL) (yearPlan, error) {
 		return yearPlan{}, nil
 	}
 	p := yearPlan{term: year, found: f}
-	if n > 0 {
-		f.lists[year] = "sy"
-		p.params = append(p.params, sql.Named("sy", list))
-	}
+	f.lists[year] = "sy"
+	p.params = append(p.params, sql.Named("sy", list))
 	return p, nil
 }
 
@@ -365,6 +363,9 @@ type found struct {
 	yearList tokenList
 	// lists names the parameter holding the JSON array of rows the token
 	// index has for a term (see tokenSeqs); a term without one has none.
+	// An empty array is passed like any other: reading it costs nothing,
+	// and the statement's text, prepared once per shape (see stmt), stays
+	// the same whether the token index has rows for the term or not.
 	lists map[string]string
 }
 
@@ -532,10 +533,8 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 		if p.namesLookedUp = namesList.n <= limit; p.namesLookedUp {
 			n := namesList.n
 			namesRows = n
-			if n > 0 {
-				extra = append(extra, sql.Named("sn", namesList.list))
-				p.namesList = true
-			}
+			extra = append(extra, sql.Named("sn", namesList.list))
+			p.namesList = true
 			switch {
 			case db.way == wayIntersected:
 				p.namesInRanges = true
@@ -590,10 +589,8 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 		}
 	case n <= limit:
 		p.anchorLookedUp = true
-		if n > 0 {
-			f.lists[s.q.Anchor] = "sa"
-			extra = append(extra, sql.Named("sa", anchorList.list))
-		}
+		f.lists[s.q.Anchor] = "sa"
+		extra = append(extra, sql.Named("sa", anchorList.list))
 	case year.term != "":
 		// Too many for the anchor: the year finds tier 3 sooner.
 		p = tier3{driver: -1, year: year.term}
@@ -684,12 +681,8 @@ func (db *DB) numbersPlan(ctx context.Context, s *searchSQL) (string, []any, err
 			return "", nil, err
 		}
 		if n <= limit {
-			var extra []any
-			if n > 0 {
-				f.lists[driver] = "sa"
-				extra = append(extra, sql.Named("sa", list))
-			}
-			return s.numbersLookedUp(driver, lo == hi, f), extra, nil
+			f.lists[driver] = "sa"
+			return s.numbersLookedUp(driver, lo == hi, f), []any{sql.Named("sa", list)}, nil
 		}
 	}
 	return s.numbersScanned(), nil, nil

@@ -232,3 +232,45 @@ func idsOf(ps []*core.Patient) []string {
 	}
 	return out
 }
+
+// A query's statements are the same whether or not the token index has
+// rows for its terms: each new text is prepared (about a millisecond), and
+// a search as you type should not pay that again for the next query of
+// the same kind.
+func TestSearchShapeIgnoresEmptyLists(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range [][2]string{
+		// "sm" is in an email, "br" only on a key; likewise "jo".
+		{"jo sm", "ca br"},
+		// "1980" is in an email, "1975" nowhere but the birth year.
+		{"smi 1980", "bro 1975"},
+		// Digits found in an email, and digits found nowhere.
+		{"19801", "55555"},
+	} {
+		// A directory of its own for each kind: a statement prepared
+		// for another kind must not stand in for the one under test.
+		db := MustOpenDB(t)
+		for _, p := range []*core.Patient{
+			{FirstName: "John", LastName: "Smith", BirthYear: 1980, Email: "jsmith@example.org"},
+			{FirstName: "Sarah", LastName: "Martin", BirthYear: 1980, Email: "smartin@example.org"},
+			{FirstName: "Joan", LastName: "Brown", BirthYear: 1975, Email: "joan@example.org"},
+			{FirstName: "Carl", LastName: "Jonsson", BirthYear: 1980, Email: "carl.19801@example.org"},
+		} {
+			if err := db.CreatePatient(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// As a large directory reads them: from the token index's lists.
+		db.SetSearchWayForTest("sorted")
+		if _, err := db.SearchPatients(ctx, core.PatientQuery{Text: kind[0]}); err != nil {
+			t.Fatal(err)
+		}
+		before := db.PreparedForTest()
+		if _, err := db.SearchPatients(ctx, core.PatientQuery{Text: kind[1]}); err != nil {
+			t.Fatal(err)
+		}
+		if after := db.PreparedForTest(); after != before {
+			t.Errorf("search %q after %q prepared %d new statements, want none", kind[1], kind[0], after-before)
+		}
+	}
+}
