@@ -460,10 +460,13 @@ func (db *DB) probe(ctx context.Context, s *searchSQL, year string) (*found, err
 // among its other tokens: the anchor (3c), or one of the other name terms
 // while the anchor starts a name key (3ab).
 //   - 3ab is read from the anchor's ranges of the two name indexes when
-//     they are short; else the other name terms are looked up where other
-//     tokens are (see SearchPatients), their rows in the token index one by
-//     one, or, when those are many, by reading the ranges and checking each
-//     entry against them.
+//     they are short, or when another name term is a single letter (it
+//     starts a large share of all tokens, the initials of emails above
+//     all, and listing those costs more than checking the ranges); else
+//     the other name terms are looked up where other tokens are (see
+//     SearchPatients), their rows in the token index one by one, or, when
+//     those are many, by reading the ranges and checking each entry
+//     against them.
 //   - 3c is looked up likewise for the anchor; or, when the anchor is one
 //     letter or a common name word, from the matches of the other name
 //     term when they are few; and when the token index has more than
@@ -500,9 +503,10 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 	// token index one by one when they are much fewer than the ranges'
 	// entries, which are else read and checked against them. 3c: the
 	// anchor's other tokens, unless (for a one-letter anchor) the other
-	// name term's matches are fewer, or there are too many.
+	// name term's matches are fewer, or there are too many. A one-letter
+	// name term other than the anchor is never looked up (above).
 	names := len(s.q.Names) > 0 && db.way != wayScanned && allFTSSafe(s.q.Names) &&
-		(db.way != wayAuto || f.anchorRows >= shortRanges)
+		(db.way != wayAuto || f.anchorRows >= shortRanges && !anyOneLetter(s.q.Names))
 	anchor := db.way != wayScanned && ftsSafe(s.q.Anchor)
 	oneLetter := utf8.RuneCountInString(s.q.Anchor) == 1
 	var ms []string
@@ -540,12 +544,15 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 				p.namesInRanges = true
 			case db.way == wayAuto && n > 4*fewTokenRows:
 				// Looking a row up costs some sixteen times checking an
-				// entry of a range against the list.
-				r, err := db.anchorRows(ctx, s, 16*n)
+				// entry of a range against the list, but counting the
+				// entries costs about as much as checking them: they are
+				// counted only up to four times the rows, which bounds
+				// what a count that finds the ranges too long wastes.
+				r, err := db.anchorRows(ctx, s, 4*n)
 				if err != nil {
 					return "", nil, err
 				}
-				p.namesInRanges = r < 16*n
+				p.namesInRanges = r < 4*n
 			}
 		}
 	}
@@ -733,6 +740,16 @@ func allFTSSafe(terms []string) bool {
 		}
 	}
 	return true
+}
+
+// anyOneLetter reports whether one of terms is a single letter.
+func anyOneLetter(terms []string) bool {
+	for _, t := range terms {
+		if utf8.RuneCountInString(t) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // ftsPrefix is the token index query for the tokens that start with t.
