@@ -31,6 +31,17 @@ func TestSearchBothWaysAgree(t *testing.T) {
 	if err := im.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	// Patients found by a term only in their email or id (tier 3c), while
+	// another term is on one of their names or elsewhere too.
+	for _, p := range []*core.Patient{
+		{ID: "JO1234", FirstName: "Sarah", LastName: "Martin", Email: "smartin@example.org"},
+		{FirstName: "Tomás", LastName: "Oliveira", Email: "toliveira@example.org"},
+		{ID: "SA77", FirstName: "Sam", LastName: "Mart", Email: "smart@example.org"},
+	} {
+		if err := db.CreatePatient(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := rand.New(rand.NewPCG(11, 12))
 	var all []*core.Patient
 	if err := db.EachPatient(ctx, func(p *core.Patient) error { all = append(all, p); return nil }); err != nil {
@@ -51,7 +62,9 @@ func TestSearchBothWaysAgree(t *testing.T) {
 		"mac gi", "o", "jo o'", "ma 1980", "smi 1980", "1980 j", "07", "0044", "44 1980",
 		// Names of several words typed whole, or nearly.
 		"van der b", "ó b", "de l", "van de", "mac g 1980", "o b", "mc carthy", "mc carthy 19", "o connor", "de mir",
-		"mac giolla 1980", "anna de vries"}
+		"mac giolla 1980", "anna de vries",
+		// A term only in an email, the other on a name or an id.
+		"sm sa", "sm ma", "sm jo", "sm mar", "sma sar", "toli ol", "toli tom", "smar sa", "smart jo"}
 	for range 40 {
 		p := all[r.IntN(len(all))]
 		last, first := strings.ToLower(p.LastName), strings.ToLower(p.FirstName)
