@@ -12,12 +12,14 @@ func (db *DB) MarkSchemaVersionForTest(ctx context.Context, v int) error {
 // SetSearchWayForTest chooses how tier 3 of a search is read: "sorted"
 // always from the token index and the other places other tokens are,
 // looked up one by one; "intersected" likewise but, for the other name
-// terms, checked against the anchor's ranges; "scanned" always from the
-// name indexes; "year" from a birth year's range when the query has one;
+// terms, checked against the anchor's ranges; "ranged" likewise but with
+// the anchor's rows found from another name term's ranges wherever that
+// plan applies (see anchorInRanges); "scanned" always from the name
+// indexes; "year" from a birth year's range when the query has one;
 // "auto" as the directory's size and the query suggest.
 func (db *DB) SetSearchWayForTest(way string) {
 	db.way = map[string]int{"auto": wayAuto, "sorted": waySorted, "scanned": wayScanned,
-		"intersected": wayIntersected, "year": wayYear}[way]
+		"intersected": wayIntersected, "year": wayYear, "ranged": wayRanged}[way]
 }
 
 // SetImportTokenBatchForTest makes imports add new rows to the token index

@@ -269,7 +269,7 @@ func (db *DB) sortLimit(f *found, limit int) int {
 	switch db.way {
 	case wayScanned:
 		return 0
-	case waySorted:
+	case waySorted, wayRanged:
 		return 1 << 30
 	}
 	k := int(math.Sqrt(float64(limit) * float64(f.rows) / 5))
@@ -300,6 +300,7 @@ const (
 	wayScanned
 	wayIntersected
 	wayYear
+	wayRanged
 )
 
 // yearPlan is how tiers 1 and 2 are read with a birth year among the terms
@@ -467,10 +468,12 @@ func (db *DB) probe(ctx context.Context, s *searchSQL, year string) (*found, err
 //     SearchPatients), their rows in the token index one by one, or, when
 //     those are many, by reading the ranges and checking each entry
 //     against them.
-//   - 3c is looked up likewise for the anchor; or, when the anchor is one
-//     letter or a common name word, from the matches of the other name
-//     term when they are few; and when the token index has more than
-//     sortLimit rows for the anchor, the last name index is read in order.
+//   - 3c is looked up likewise for the anchor (a long list of its rows
+//     checked against the first other name term's matches instead, see
+//     anchorInRanges); or, when the anchor is one letter or a common name
+//     word, from the matches of the other name term when they are few;
+//     and when the token index has more than sortLimit rows for the
+//     anchor, the last name index is read in order.
 //   - With a birth year among the terms, the name indexes are read within
 //     that year (see lastIndex); and with a one-letter anchor, or one with
 //     too many rows, all of tier 3 is read from that year instead.
@@ -598,12 +601,46 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 		p.anchorLookedUp = true
 		f.lists[s.q.Anchor] = "sa"
 		extra = append(extra, sql.Named("sa", anchorList.list))
+		// Only long lists are weighed: they come from large
+		// directories, whose rows are mostly not in the page cache, so
+		// that looking each up costs the most.
+		if db.way == wayRanged || db.way == wayAuto && n > 16*fewTokenRows {
+			in, err := db.anchorInRanges(ctx, s, f, p, n)
+			if err != nil {
+				return "", nil, err
+			}
+			p.anchorInRanges = in
+		}
 	case year.term != "":
 		// Too many for the anchor: the year finds tier 3 sooner.
 		p = tier3{driver: -1, year: year.term}
 		return s.tier3(p, f), year.params, nil
 	}
 	return s.tier3(p, f), extra, nil
+}
+
+// anchorInRanges decides whether the n rows of 3c that the token index
+// has for the anchor (:sa) are better found from the first other name
+// term: a row of 3c has that term too, on a name key (its ranges of the
+// name indexes, checked against the anchor's rows as they are read), among
+// the token index's rows for the other name terms (:sn, two lists
+// intersected without reading a row), or in a name word (then this plan is
+// not taken). Reading an entry of a range costs some sixteen times less
+// than looking a row up, counting them as much as reading them: the
+// ranges are counted up to eight times n, and read when shorter.
+func (db *DB) anchorInRanges(ctx context.Context, s *searchSQL, f *found, p tier3, n int) (bool, error) {
+	if !p.namesList || p.yearCut != "" || len(s.q.Names) == 0 || f.wordRows[s.q.Names[0]] > 0 {
+		return false, nil
+	}
+	if db.way == wayRanged {
+		return true, nil
+	}
+	t, most := s.q.Names[0], pow2(8*n)
+	r, err := db.count(ctx, `SELECT count(*) FROM (
+		SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key >= ? AND last_key < ?
+		UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE first_key >= ? AND first_key < ?
+		LIMIT `+strconv.Itoa(most)+`)`, t, search.PrefixEnd(t), t, search.PrefixEnd(t))
+	return r < most, err
 }
 
 // tokenList is a JSON array of rows the token index has, and how many.
@@ -1120,7 +1157,9 @@ type tier3 struct {
 	year, yearCut string
 	// anchorLookedUp: 3c is looked up where other tokens are (the token
 	// index's rows in :sa); else patients_by_last is read in order.
-	anchorLookedUp bool
+	// anchorInRanges: the rows in :sa are found from the first other name
+	// term instead of one by one (see anchorInRanges).
+	anchorLookedUp, anchorInRanges bool
 	// driver, when not -1, is the other name term whose matches (its
 	// key ranges, its other tokens; the token index's rows in :sn) 3c is
 	// read from instead.
@@ -1168,6 +1207,16 @@ func (s *searchSQL) tier3(p tier3, f *found) string {
 				ORDER BY `+lastOrder+` LIMIT :lim)`,
 			`SELECT seq FROM `+s.firstIndex(yr)+` AND `+starts("first_key", np)+offKey)
 		parts = append(parts, s.foundParts(t, np, f, offKey, offKeyA, yr)...)
+	case p.anchorInRanges:
+		np, in := s.nameParam[0], " AND seq IN (SELECT value FROM json_each(:sa))"
+		parts = append(parts,
+			`SELECT seq FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", np)+in+filter,
+			`SELECT seq FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", np)+in+filter,
+			`SELECT seq FROM patients WHERE seq IN (SELECT value FROM json_each(:sa)
+				WHERE value IN (SELECT value FROM json_each(:sn)))`+filter)
+		if f.wordRows[s.q.Anchor] > 0 {
+			parts = append(parts, s.wordParts("a", filter, offKeyA, yr)...)
+		}
 	case p.anchorLookedUp:
 		parts = append(parts, s.foundParts(s.q.Anchor, "a", f, filter, offKeyA, yr)...)
 	default:

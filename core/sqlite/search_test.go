@@ -76,7 +76,7 @@ func TestSearchBothWaysAgree(t *testing.T) {
 			}
 		}
 	}
-	for _, way := range []string{"scanned", "sorted", "intersected", "year", "auto"} {
+	for _, way := range []string{"scanned", "sorted", "intersected", "ranged", "year", "auto"} {
 		db.SetSearchWayForTest(way)
 		agree(t, db, way, texts, all)
 	}
