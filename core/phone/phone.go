@@ -18,9 +18,18 @@ func Normalize(raw, region string) (string, error) {
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil || !phonenumbers.IsPossibleNumber(num) || !valid(num, region) {
 		return "", core.Errorf(core.EINVALID, "mobile_phone",
-			"Mobile phone %q is not a valid number for region %s; write it with the country code, like +44 7911 123456.", raw, region)
+			"Mobile phone %q is not a valid number for region %s; write it with the country code, like %s.", raw, region, example(region))
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// example is a mobile number of region written with its country code, the
+// way a number from anywhere is accepted, to show in an error.
+func example(region string) string {
+	if n := phonenumbers.GetExampleNumberForType(region, phonenumbers.MOBILE); n != nil {
+		return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+	}
+	return "+44 7911 123456"
 }
 
 // valid is phonenumbers.IsValidNumber, asked first of the clinic's own

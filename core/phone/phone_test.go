@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"strings"
 	"testing"
 
 	"ptdesk/core"
@@ -42,6 +43,24 @@ func TestNormalizeRefuses(t *testing.T) {
 		}
 		if core.ErrorCode(err) != core.EINVALID || core.ErrorField(err) != "mobile_phone" {
 			t.Errorf("Normalize(%q): error %v, want EINVALID on mobile_phone", c.raw, err)
+		}
+	}
+}
+
+// The error shows how to write a number of the clinic's own region with
+// its country code, and that example is itself accepted.
+func TestNormalizeErrorShowsTheRegionsForm(t *testing.T) {
+	for _, c := range []struct{ region, code string }{{"GB", "+44 "}, {"DE", "+49 "}, {"US", "+1 "}, {"AU", "+61 "}, {"XX", "+44 "}} {
+		_, err := Normalize("12", c.region)
+		msg := core.ErrorMessage(err)
+		_, ex, ok := strings.Cut(msg, "like ")
+		ex = strings.TrimSuffix(ex, ".")
+		if !ok || !strings.HasPrefix(ex, c.code) {
+			t.Errorf("region %s: %q, want an example starting %q", c.region, msg, c.code)
+			continue
+		}
+		if _, err := Normalize(ex, "GB"); err != nil {
+			t.Errorf("region %s: the example %q is refused: %v", c.region, ex, err)
 		}
 	}
 }
