@@ -100,6 +100,23 @@ type PhoneNormalizer func(raw string) (string, error)
 // with norm. It returns the first problem as an *Error naming the field.
 // now bounds the birth year.
 func (p *Patient) Normalize(now time.Time, norm PhoneNormalizer) error {
+	if errs := p.normalize(now, norm, false); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// NormalizeAll is Normalize that goes on past a field at fault: it returns
+// every problem, one *Error per field, in the order Normalize checks them,
+// so that a list of patients (an import) can say all that is wrong with a
+// row at once. The fields without a problem are normalized.
+func (p *Patient) NormalizeAll(now time.Time, norm PhoneNormalizer) []error {
+	return p.normalize(now, norm, true)
+}
+
+// normalize checks the fields in order and stops at the first problem
+// unless all is set.
+func (p *Patient) normalize(now time.Time, norm PhoneNormalizer, all bool) []error {
 	p.ID = strings.TrimSpace(p.ID)
 	p.FirstName = strings.TrimSpace(p.FirstName)
 	p.LastName = strings.TrimSpace(p.LastName)
@@ -107,47 +124,52 @@ func (p *Patient) Normalize(now time.Time, norm PhoneNormalizer) error {
 	p.Phone = strings.TrimSpace(p.Phone)
 	p.DiagnosisCode = strings.TrimSpace(p.DiagnosisCode)
 
-	if p.ID != "" {
-		if err := ValidatePatientID(p.ID); err != nil {
-			return err
+	var errs []error
+	// stop records err and says whether to stop there.
+	stop := func(err error) bool {
+		if err != nil {
+			errs = append(errs, err)
 		}
+		return !all && len(errs) > 0
 	}
-	if err := validateName("first_name", "First name", p.FirstName); err != nil {
-		return err
+	if p.ID != "" && stop(ValidatePatientID(p.ID)) {
+		return errs
 	}
-	if err := validateName("last_name", "Last name", p.LastName); err != nil {
-		return err
+	if stop(validateName("first_name", "First name", p.FirstName)) ||
+		stop(validateName("last_name", "Last name", p.LastName)) ||
+		stop(ValidateBirthYear(p.BirthYear, now)) {
+		return errs
 	}
-	if err := ValidateBirthYear(p.BirthYear, now); err != nil {
-		return err
-	}
-	if _, err := ParseGender(string(p.Gender)); err != nil {
-		return err
+	if _, err := ParseGender(string(p.Gender)); stop(err) {
+		return errs
 	}
 	if p.Email != "" {
 		email, err := NormalizeEmail(p.Email)
-		if err != nil {
-			return err
+		if stop(err) {
+			return errs
 		}
-		p.Email = email
+		if err == nil {
+			p.Email = email
+		}
 	}
 	if p.Phone != "" {
 		if norm == nil {
-			return Errorf(EINTERNAL, "mobile_phone", "No phone normalizer is configured.")
+			return append(errs, Errorf(EINTERNAL, "mobile_phone", "No phone normalizer is configured."))
 		}
 		e164, err := norm(p.Phone)
-		if err != nil {
-			return err
+		if stop(err) {
+			return errs
 		}
-		p.Phone = e164
+		if err == nil {
+			p.Phone = e164
+		}
 	}
 	if utf8.RuneCountInString(p.DiagnosisCode) > MaxDiagnosisCodeLength {
-		return Errorf(EINVALID, "diagnosis_code", "Diagnosis code is longer than %d characters; shorten it.", MaxDiagnosisCodeLength)
+		stop(Errorf(EINVALID, "diagnosis_code", "Diagnosis code is longer than %d characters; shorten it.", MaxDiagnosisCodeLength))
+	} else if hasControl(p.DiagnosisCode) {
+		stop(Errorf(EINVALID, "diagnosis_code", "Diagnosis code contains a line break or control character; remove it."))
 	}
-	if hasControl(p.DiagnosisCode) {
-		return Errorf(EINVALID, "diagnosis_code", "Diagnosis code contains a line break or control character; remove it.")
-	}
-	return nil
+	return errs
 }
 
 func validateName(field, label, v string) error {

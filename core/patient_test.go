@@ -79,6 +79,59 @@ func TestPatientNormalize(t *testing.T) {
 	}
 }
 
+// NormalizeAll names every field at fault, in Normalize's order, and still
+// normalizes the fields that are fine; Normalize stops at the first.
+func TestPatientNormalizeAll(t *testing.T) {
+	gb := phone.Normalizer("GB")
+	tests := []struct {
+		name   string
+		in     core.Patient
+		fields []string
+		want   core.Patient // the fields without a problem, normalized
+	}{
+		{name: "valid", in: core.Patient{FirstName: " Ann ", LastName: "Lee", BirthYear: 1980, Phone: "07911 123456"},
+			want: core.Patient{FirstName: "Ann", LastName: "Lee", BirthYear: 1980, Phone: "+447911123456"}},
+		{name: "every field wrong",
+			in: core.Patient{ID: "123-45-6789", LastName: "Lee", BirthYear: 1850, Gender: "x",
+				Email: "not-an-email", Phone: "12", DiagnosisCode: strings.Repeat("M", 40)},
+			fields: []string{"id", "first_name", "birth_year", "gender", "email", "mobile_phone", "diagnosis_code"}},
+		{name: "two wrong, the rest normalized",
+			in:     core.Patient{FirstName: "Ann", LastName: " Lee ", BirthYear: 2090, Email: " ann@example.org ", Phone: "abc"},
+			fields: []string{"birth_year", "mobile_phone"},
+			want:   core.Patient{FirstName: "Ann", LastName: "Lee", BirthYear: 2090, Email: "ann@example.org", Phone: "abc"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			all := tc.in
+			errs := all.NormalizeAll(now, gb)
+			var fields []string
+			for _, err := range errs {
+				fields = append(fields, core.ErrorField(err))
+				if core.ErrorMessage(err) == "" {
+					t.Errorf("problem in %s has no message", core.ErrorField(err))
+				}
+			}
+			if strings.Join(fields, ",") != strings.Join(tc.fields, ",") {
+				t.Fatalf("fields at fault %v, want %v", fields, tc.fields)
+			}
+			if tc.want != (core.Patient{}) && all != tc.want {
+				t.Errorf("normalized %+v, want %+v", all, tc.want)
+			}
+			first := tc.in
+			err := first.Normalize(now, gb)
+			if len(tc.fields) == 0 {
+				if err != nil {
+					t.Fatalf("Normalize: %v", err)
+				}
+				return
+			}
+			if core.ErrorField(err) != tc.fields[0] {
+				t.Errorf("Normalize stopped at %q, want the first of NormalizeAll, %q", core.ErrorField(err), tc.fields[0])
+			}
+		})
+	}
+}
+
 func TestTitleMapping(t *testing.T) {
 	tests := map[string]string{"female": "ms", "male": "mr", "other": "mx", "": "", "unknown": "", "FEMALE": "ms"}
 	for in, want := range tests {

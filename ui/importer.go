@@ -449,7 +449,7 @@ func (w *importWizard) finished(rep *desk.ImportReport, err error, cancelled boo
 	a.refreshTray()
 }
 
-// problemsText lists the first rejected rows.
+// problemsText lists the first problems of the rejected rows.
 func problemsText(rep *desk.ImportReport) string {
 	const shown = 5
 	var lines []string
@@ -460,8 +460,8 @@ func problemsText(rep *desk.ImportReport) string {
 		line := fmt.Sprintf("Row %d: %s", p.Row, p.Reason)
 		lines = append(lines, line)
 	}
-	if more := len(rep.Problems) - shown + rep.MoreProblems; more > 0 {
-		lines = append(lines, fmt.Sprintf("…and %d more; save the rejected rows to see them all.", more))
+	if len(rep.Problems) > shown || rep.MoreProblems > 0 {
+		lines = append(lines, fmt.Sprintf("…%d rejected rows in all; save them to see every problem.", rep.Skipped+rep.Invalid))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -54,13 +54,14 @@ type ImportOptions struct {
 	// Once fixed, the file imports like the original (the two extra columns
 	// are ignored). Nothing is written when no row is rejected.
 	Errors io.Writer
-	// MaxProblems caps ImportReport.Problems; 0 means DefaultMaxProblems.
+	// MaxProblems caps the rejected rows whose problems ImportReport.Problems
+	// lists; 0 means DefaultMaxProblems.
 	MaxProblems int
 }
 
-// DefaultMaxProblems is how many problems a report lists: enough to see
-// what is wrong with a file, while the rest go to the error CSV so that a
-// million bad rows do not fill memory.
+// DefaultMaxProblems is how many rejected rows a report lists the problems
+// of: enough to see what is wrong with a file, while the rest go to the
+// error CSV so that a million bad rows do not fill memory.
 const DefaultMaxProblems = 100
 
 // progressEvery is how many rows pass between two progress calls.
@@ -121,8 +122,10 @@ type ImportReport struct {
 	// look like a patient already there (same names and birth year) and
 	// were not forced; Invalid rows broke a rule and were not imported.
 	Added, Updated, Skipped, Invalid int
-	// Problems are the first MaxProblems skipped or invalid rows;
-	// MoreProblems counts the others (all of them are in the error CSV).
+	// Problems are those of the first MaxProblems skipped or invalid rows,
+	// every problem of each (one per field at fault); MoreProblems counts
+	// the rejected rows after those (all of them are in the error CSV,
+	// each with its problems).
 	Problems     []ImportProblem
 	MoreProblems int
 }
@@ -303,7 +306,9 @@ type importRun struct {
 	tx       core.PatientImport
 	report   *ImportReport
 	maxProbs int
-	errs     *csv.Writer
+	// rowsShown counts the rejected rows whose problems are in the report.
+	rowsShown int
+	errs      *csv.Writer
 	// seen holds every id imported so far, to refuse an id used twice.
 	seen *importedIDs
 	// emptyAtStart: the directory had no patient when the import began.
@@ -321,8 +326,8 @@ type preparedRow struct {
 	number int
 	raw    []string
 	p      core.Patient
-	cause  error // why the row is rejected, nil when it is valid
-	bytes  int64 // bytes of the file read when the row was
+	causes []error // why the row is rejected, every problem; none when it is valid
+	bytes  int64   // bytes of the file read when the row was
 }
 
 // preparedBatch is rows in file order, then possibly the error that ended
@@ -462,7 +467,7 @@ func (run *importRun) prepare(ctx context.Context, out chan<- preparedBatch) {
 			queue(preparedBatch{rows: batch, err: err})
 			return
 		}
-		batch = append(batch, preparedRow{number: row.Number, raw: append([]string(nil), row.Raw...), p: row.Patient, cause: row.Err, bytes: run.rd.BytesRead()})
+		batch = append(batch, preparedRow{number: row.Number, raw: append([]string(nil), row.Raw...), p: row.Patient, causes: row.Errs, bytes: run.rd.BytesRead()})
 		if len(batch) == importBatch {
 			if !queue(preparedBatch{rows: batch}) {
 				return
@@ -479,13 +484,15 @@ func (run *importRun) prepare(ctx context.Context, out chan<- preparedBatch) {
 func (run *importRun) check(ctx context.Context, rows []preparedRow, err error) ([]preparedRow, error) {
 	for i := range rows {
 		pr := &rows[i]
-		if pr.cause != nil {
+		if len(pr.causes) > 0 {
+			// Rejected already: say what else is wrong with it too.
+			pr.causes = append(pr.causes, pr.p.NormalizeAll(run.d.now(), run.norm)...)
 			continue
 		}
 		if e := run.keepUnprovided(ctx, &pr.p); e != nil {
 			return rows[:i], e
 		}
-		pr.cause = pr.p.Normalize(run.d.now(), run.norm)
+		pr.causes = pr.p.NormalizeAll(run.d.now(), run.norm)
 	}
 	return rows, err
 }
@@ -493,14 +500,14 @@ func (run *importRun) check(ctx context.Context, rows []preparedRow, err error) 
 // row stores one prepared row; an error is a store failure, which ends the
 // import. Rows that break a rule are counted and reported instead.
 func (run *importRun) row(ctx context.Context, pr preparedRow) error {
-	if pr.cause != nil {
-		return run.reject(pr, pr.cause, false)
+	if len(pr.causes) > 0 {
+		return run.reject(pr, pr.causes, false)
 	}
 	p := pr.p
 	if p.ID != "" {
 		if first, dup := run.seen.row(p.ID); dup {
-			return run.reject(pr, core.Errorf(core.EINVALID, "id",
-				"Patient id %s was already imported from row %d of this file; this row was left out so that one patient is not overwritten by another. Check which row is right and import it again.", p.ID, first), false)
+			return run.reject(pr, []error{core.Errorf(core.EINVALID, "id",
+				"Patient id %s was already imported from row %d of this file; this row was left out so that one patient is not overwritten by another. Check which row is right and import it again.", p.ID, first)}, false)
 		}
 	} else {
 		dup, err := run.tx.FindByNameYear(ctx, p.FirstName, p.LastName, p.BirthYear)
@@ -508,9 +515,9 @@ func (run *importRun) row(ctx context.Context, pr preparedRow) error {
 			return err
 		}
 		if dup != "" && !run.opts.Force {
-			return run.reject(pr, core.Errorf(core.ECONFLICT, "id",
+			return run.reject(pr, []error{core.Errorf(core.ECONFLICT, "id",
 				"%s (born %s) looks like patient %s already in the directory; skipped. To update that patient, put %s in the id column; to add a new patient anyway, import with force.",
-				p.FullName(), yearText(p.BirthYear), dup, dup), true)
+				p.FullName(), yearText(p.BirthYear), dup, dup)}, true)
 		}
 	}
 	created, err := run.tx.Upsert(ctx, &p)
@@ -570,18 +577,22 @@ func (run *importRun) keepUnprovided(ctx context.Context, p *core.Patient) error
 	return nil
 }
 
-// reject counts a row as invalid (or skipped), keeps the first problems
-// for the report, and writes the row to the error CSV.
-func (run *importRun) reject(row preparedRow, cause error, skipped bool) error {
+// reject counts a row as invalid (or skipped), keeps the problems of the
+// first rows for the report, and writes the row to the error CSV with all
+// its problems.
+func (run *importRun) reject(row preparedRow, causes []error, skipped bool) error {
 	rep := run.report
 	if skipped {
 		rep.Skipped++
 	} else {
 		rep.Invalid++
 	}
-	reason := core.ErrorMessage(cause)
-	if len(rep.Problems) < run.maxProbs {
-		rep.Problems = append(rep.Problems, ImportProblem{Row: row.number, Field: core.ErrorField(cause), Reason: reason})
+	reasons := reasonsOf(causes)
+	if run.rowsShown < run.maxProbs {
+		run.rowsShown++
+		for i, cause := range causes {
+			rep.Problems = append(rep.Problems, ImportProblem{Row: row.number, Field: core.ErrorField(cause), Reason: reasons[i]})
+		}
 	} else {
 		rep.MoreProblems++
 	}
@@ -599,12 +610,21 @@ func (run *importRun) reject(row preparedRow, cause error, skipped bool) error {
 		}
 	}
 	rec := make([]string, 0, 2+len(row.raw))
-	rec = append(rec, strconv.Itoa(row.number), reason)
+	rec = append(rec, strconv.Itoa(row.number), strings.Join(reasons, " "))
 	rec = append(rec, row.raw...)
 	if err := run.errs.Write(rec); err != nil {
 		return fmt.Errorf("write rejected rows: %w", err)
 	}
 	return nil
+}
+
+// reasonsOf is the message of each problem.
+func reasonsOf(causes []error) []string {
+	reasons := make([]string, len(causes))
+	for i, cause := range causes {
+		reasons[i] = core.ErrorMessage(cause)
+	}
+	return reasons
 }
 
 func (run *importRun) writeBOM() error {
@@ -732,6 +752,8 @@ type PreviewRow struct {
 	Row     int
 	Raw     []string
 	Patient core.Patient // normalized when Problem is empty
+	// Problem is what is wrong with the row: the first field at fault,
+	// and the reasons for every one.
 	Problem *ImportProblem
 }
 
@@ -770,12 +792,9 @@ func (d *Desk) PreviewImport(ctx context.Context, r io.Reader, opts ImportOption
 			return nil, fmt.Errorf("preview import: %w", err)
 		}
 		pr := PreviewRow{Row: row.Number, Raw: append([]string(nil), row.Raw...), Patient: row.Patient}
-		cause := row.Err
-		if cause == nil {
-			cause = pr.Patient.Normalize(d.now(), norm)
-		}
-		if cause != nil {
-			pr.Problem = &ImportProblem{Row: row.Number, Field: core.ErrorField(cause), Reason: core.ErrorMessage(cause)}
+		causes := append(row.Errs[:len(row.Errs):len(row.Errs)], pr.Patient.NormalizeAll(d.now(), norm)...)
+		if len(causes) > 0 {
+			pr.Problem = &ImportProblem{Row: row.Number, Field: core.ErrorField(causes[0]), Reason: strings.Join(reasonsOf(causes), " ")}
 		}
 		pv.Rows = append(pv.Rows, pr)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -487,6 +488,50 @@ func TestImportOptionErrors(t *testing.T) {
 	rep := importString(t, d, "Given,Family\nAnn,Lee\n", desk.ImportOptions{Mapping: m})
 	if rep.Added != 1 {
 		t.Errorf("mapped import: %+v", rep)
+	}
+}
+
+// A row with several things wrong is rejected once, with every problem in
+// the report and in the error CSV, so that it is fixed in one go; the rows
+// around it are imported.
+func TestImportReportsEveryProblemOfARow(t *testing.T) {
+	d := importDesk(t, "GB")
+	data := "Patient ID,First Name,Last Name,Date of Birth,Sex,Email,Mobile\n" +
+		"P1,Ann,Lee,01/02/1980,F,ann@example.org,07911 123456\n" +
+		"123-45-6789,,Khan,31/12/1850,q,not-an-email,12\n" +
+		"P3,Ben,Ng,30/02/1990,M,ben@example.org,\n" +
+		"P4,Cy,Ode,1975,O,,\n"
+	var errs bytes.Buffer
+	rep := importString(t, d, data, desk.ImportOptions{Errors: &errs})
+	if got, want := countsOf(rep), (counts{Rows: 4, Added: 2, Invalid: 2}); got != want {
+		t.Fatalf("counts = %+v, want %+v; problems %+v", got, want, rep.Problems)
+	}
+	fields := map[int][]string{}
+	for _, p := range rep.Problems {
+		fields[p.Row] = append(fields[p.Row], p.Field)
+	}
+	slices.Sort(fields[3])
+	want := map[int][]string{
+		3: {"birth_year", "email", "first_name", "gender", "id", "mobile_phone"},
+		4: {"birth_date"},
+	}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("fields at fault by row = %v, want %v", fields, want)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(errs.String(), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[1][0] != "3" || recs[2][0] != "4" {
+		t.Fatalf("error CSV = %q, want the header and rows 3 and 4", recs)
+	}
+	for _, p := range rep.Problems {
+		if p.Row == 3 && !strings.Contains(recs[1][1], p.Reason) {
+			t.Errorf("error CSV row 3 says %q, without %q", recs[1][1], p.Reason)
+		}
+	}
+	if n := patientCount(t, d); n != 2 {
+		t.Errorf("count = %d, want 2", n)
 	}
 }
 

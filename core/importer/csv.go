@@ -126,16 +126,20 @@ func (c *csvRows) next() (Row, error) {
 			continue
 		}
 		row := Row{Number: c.line, Raw: rec}
-		row.Patient, row.Err = c.patient(rec)
+		row.Patient, row.Errs = c.patient(rec)
+		if len(row.Errs) > 0 {
+			row.Err = row.Errs[0]
+		}
 		return row, nil
 	}
 }
 
-// patient fills a candidate from the mapped columns; a short (ragged) row
-// reads its missing columns as empty, extra fields are not read.
-func (c *csvRows) patient(rec []string) (core.Patient, error) {
+// patient fills a candidate from the mapped columns and says which could
+// not be read; a short (ragged) row reads its missing columns as empty,
+// extra fields are not read.
+func (c *csvRows) patient(rec []string) (core.Patient, []error) {
 	var p core.Patient
-	var firstErr error
+	var errs []error
 	for _, col := range c.cols {
 		v := ""
 		if col.Index < len(rec) {
@@ -160,11 +164,11 @@ func (c *csvRows) patient(rec []string) (core.Patient, error) {
 		case FieldDiagnosis:
 			p.DiagnosisCode = v
 		}
-		if err != nil && firstErr == nil {
-			firstErr = inColumn(err, col.Header)
+		if err != nil {
+			errs = append(errs, inColumn(err, col.Header))
 		}
 	}
-	return p, firstErr
+	return p, errs
 }
 
 // inColumn adds the column's header to a field error, since the user knows

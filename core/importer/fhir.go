@@ -88,6 +88,7 @@ func (f *fhirRows) row(line int, data []byte) (row Row, ok bool) {
 			return Row{}, false
 		}
 		row.Err = core.Errorf(core.EINVALID, "resource", "This Patient resource is not valid FHIR R4 JSON: %v.", err)
+		row.Errs = []error{row.Err}
 		row.Raw = make([]string, len(FHIRHeader()))
 		return row, true
 	}
@@ -139,10 +140,13 @@ func (f *fhirRows) row(line int, data []byte) (row Row, ok bool) {
 	// FHIR dates are always year-first, so the date order does not matter.
 	p.BirthYear, err = ParseBirthYear(res.BirthDate, DayFirst, FieldBirthDate)
 	p.Gender, gerr = ParseGenderWord(res.Gender, FieldGender)
-	if err != nil {
-		row.Err = err
-	} else if gerr != nil {
-		row.Err = gerr
+	for _, e := range []error{err, gerr} {
+		if e != nil {
+			row.Errs = append(row.Errs, e)
+		}
+	}
+	if len(row.Errs) > 0 {
+		row.Err = row.Errs[0]
 	}
 	row.Raw = append(f.raw[:0], p.ID, p.FirstName, p.LastName, res.BirthDate, res.Gender, p.Email, p.Phone, p.DiagnosisCode)
 	f.raw = row.Raw

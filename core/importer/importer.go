@@ -85,8 +85,10 @@ type Row struct {
 	// to fix. It is only valid until the next call to Next.
 	Raw []string
 	// Err, when set, is a *core.Error naming the field that could not be
-	// read; Patient is then incomplete.
-	Err error
+	// read; Patient is then incomplete. Errs lists every such field, Err
+	// being the first.
+	Err  error
+	Errs []error
 }
 
 // Info is what was detected about the file, for the import report and the

@@ -309,6 +309,29 @@ func TestMessyCSV(t *testing.T) {
 	}
 }
 
+// Every column that cannot be read is named, in column order, not only the
+// first; the other columns are still read.
+func TestRowNamesEveryUnreadableColumn(t *testing.T) {
+	data := "Sex,First Name,Last Name,DOB\nq,Ann,Lee,31/31/1980\nF,Ben,Ng,1990\n"
+	_, rows := readAll(t, []byte(data), importer.Options{})
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	var fields []string
+	for _, err := range rows[0].Errs {
+		fields = append(fields, core.ErrorField(err))
+	}
+	if !reflect.DeepEqual(fields, []string{"gender", "birth_date"}) || rows[0].Err != rows[0].Errs[0] {
+		t.Errorf("row 2: errs %v (fields %q), err %v", rows[0].Errs, fields, rows[0].Err)
+	}
+	if p := rows[0].Patient; p.FirstName != "Ann" || p.LastName != "Lee" {
+		t.Errorf("row 2 read as %+v: the readable columns are kept", p)
+	}
+	if rows[1].Err != nil || len(rows[1].Errs) != 0 || rows[1].Patient.BirthYear != 1990 {
+		t.Errorf("row 3: %+v", rows[1])
+	}
+}
+
 func TestSemicolonFixture(t *testing.T) {
 	info, rows := readAll(t, fixture(t, "semicolon.csv"), importer.Options{})
 	if info.Delimiter != ';' || len(info.Ignored) != 0 {
