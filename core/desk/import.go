@@ -506,8 +506,7 @@ func (run *importRun) row(ctx context.Context, pr preparedRow) error {
 	p := pr.p
 	if p.ID != "" {
 		if first, dup := run.seen.row(p.ID); dup {
-			return run.reject(pr, []error{core.Errorf(core.EINVALID, "id",
-				"Patient id %s was already imported from row %d of this file; this row was left out so that one patient is not overwritten by another. Check which row is right and import it again.", p.ID, first)}, false)
+			return run.reject(pr, []error{repeatedID(p.ID, first)}, false)
 		}
 	} else {
 		dup, err := run.tx.FindByNameYear(ctx, p.FirstName, p.LastName, p.BirthYear)
@@ -531,6 +530,13 @@ func (run *importRun) row(ctx context.Context, pr preparedRow) error {
 		run.report.Updated++
 	}
 	return nil
+}
+
+// repeatedID is the problem of a row whose id an earlier row of the file
+// (first) has.
+func repeatedID(id string, first int) error {
+	return core.Errorf(core.EINVALID, "id",
+		"Patient id %s was already imported from row %d of this file; this row was left out so that one patient is not overwritten by another. Check which row is right and import it again.", id, first)
 }
 
 // keepUnprovided fills the fields the file has no column for from the
@@ -759,8 +765,9 @@ type PreviewRow struct {
 
 // PreviewImport reads the first n rows of a file with opts (Mapping,
 // DateOrder, Format and IdentifierSystem count; the rest is ignored) and
-// checks each with the patient rules, so the user can see the detected
-// mapping and encoding before importing.
+// checks each with the patient rules and against the ids of the rows
+// before it, so the user can see the detected mapping and encoding, and
+// which rows the import would leave out, before importing.
 func (d *Desk) PreviewImport(ctx context.Context, r io.Reader, opts ImportOptions, n int) (*ImportPreview, error) {
 	settings, err := d.store.Settings(ctx)
 	if err != nil {
@@ -780,6 +787,7 @@ func (d *Desk) PreviewImport(ctx context.Context, r io.Reader, opts ImportOption
 		Columns: rep.Columns, Ignored: rep.Ignored, Header: rd.Info().Header,
 	}
 	norm := phone.Normalizer(settings.PhoneRegion)
+	firstRow := map[string]int{} // the row each valid id was first seen in
 	for len(pv.Rows) < n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -793,6 +801,14 @@ func (d *Desk) PreviewImport(ctx context.Context, r io.Reader, opts ImportOption
 		}
 		pr := PreviewRow{Row: row.Number, Raw: append([]string(nil), row.Raw...), Patient: row.Patient}
 		causes := append(row.Errs[:len(row.Errs):len(row.Errs)], pr.Patient.NormalizeAll(d.now(), norm)...)
+		if id := pr.Patient.ID; len(causes) == 0 && id != "" {
+			// As the import will: a later row with the same id is left out.
+			if first, ok := firstRow[id]; ok {
+				causes = append(causes, repeatedID(id, first))
+			} else {
+				firstRow[id] = row.Number
+			}
+		}
 		if len(causes) > 0 {
 			pr.Problem = &ImportProblem{Row: row.Number, Field: core.ErrorField(causes[0]), Reason: strings.Join(reasonsOf(causes), " ")}
 		}

@@ -559,6 +559,27 @@ func TestPreviewImport(t *testing.T) {
 	if n := patientCount(t, d); n != 0 {
 		t.Errorf("a preview wrote %d patients", n)
 	}
+
+	// Previewing the whole file marks the rows the import leaves out, a
+	// repeated id among them, with the import's own reasons.
+	pv, err = d.PreviewImport(context.Background(), bytes.NewReader(importerFixture(t, "messy.csv")), desk.ImportOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	previewed := map[int]string{}
+	for _, r := range pv.Rows {
+		if r.Problem != nil {
+			previewed[r.Row] = r.Problem.Field + ": " + r.Problem.Reason
+		}
+	}
+	dry := importString(t, d, string(importerFixture(t, "messy.csv")), desk.ImportOptions{DryRun: true})
+	reported := map[int]string{}
+	for _, p := range dry.Problems {
+		reported[p.Row] = p.Field + ": " + p.Reason
+	}
+	if len(reported) == 0 || !reflect.DeepEqual(previewed, reported) {
+		t.Errorf("preview marks %v, the import reports %v", previewed, reported)
+	}
 }
 
 // FuzzImport imports arbitrary bytes: whatever happens, the directory
