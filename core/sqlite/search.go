@@ -565,10 +565,7 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 	best := math.MaxInt
 	if oneLetter && db.way == wayAuto && len(s.q.Names) == 1 && namesRows >= 0 {
 		t := s.q.Names[0]
-		keys, err := db.count(ctx, `SELECT count(*) FROM (
-			SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key >= ? AND last_key < ?
-			UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE first_key >= ? AND first_key < ?
-			LIMIT `+strconv.Itoa(driverLimit)+`)`, t, search.PrefixEnd(t), t, search.PrefixEnd(t))
+		keys, err := db.keyEntries(ctx, t, driverLimit)
 		if err != nil {
 			return "", nil, err
 		}
@@ -635,11 +632,8 @@ func (db *DB) anchorInRanges(ctx context.Context, s *searchSQL, f *found, p tier
 	if db.way == wayRanged {
 		return true, nil
 	}
-	t, most := s.q.Names[0], pow2(8*n)
-	r, err := db.count(ctx, `SELECT count(*) FROM (
-		SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key >= ? AND last_key < ?
-		UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE first_key >= ? AND first_key < ?
-		LIMIT `+strconv.Itoa(most)+`)`, t, search.PrefixEnd(t), t, search.PrefixEnd(t))
+	most := pow2(8 * n)
+	r, err := db.keyEntries(ctx, s.q.Names[0], most)
 	return r < most, err
 }
 
@@ -690,10 +684,16 @@ func (db *DB) tokenLists(ctx context.Context, ms []string, n int) ([]tokenList, 
 // anchorRows counts the entries of the anchor's ranges of the two name
 // indexes, up to at least n.
 func (db *DB) anchorRows(ctx context.Context, s *searchSQL, n int) (int, error) {
+	return db.keyEntries(ctx, s.q.Anchor, pow2(n))
+}
+
+// keyEntries counts the entries of the ranges of the two name indexes whose
+// key starts with t, up to most.
+func (db *DB) keyEntries(ctx context.Context, t string, most int) (int, error) {
 	return db.count(ctx, `SELECT count(*) FROM (
-		SELECT 1 FROM patients INDEXED BY patients_by_last WHERE `+starts("last_key", "a")+`
-		UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE `+starts("first_key", "a")+`
-		LIMIT `+strconv.Itoa(pow2(n))+`)`, sql.Named("a", s.q.Anchor), sql.Named("ae", search.PrefixEnd(s.q.Anchor)))
+		SELECT 1 FROM patients INDEXED BY patients_by_last WHERE last_key >= ?1 AND last_key < ?2
+		UNION ALL SELECT 1 FROM patients INDEXED BY patients_by_first WHERE first_key >= ?1 AND first_key < ?2
+		LIMIT `+strconv.Itoa(most)+`)`, t, search.PrefixEnd(t))
 }
 
 // numbersPlan chooses how to read a query without a name term, which is
@@ -1091,15 +1091,17 @@ func (s *searchSQL) wordParts(p, filter, keys, yr string) []string {
 }
 
 // anchoredWordParts are wordParts for the rows where the anchor starts a
-// name key: those whose name word's key is that key, all of them (the last
-// name's in order), and the others by the anchor's range of the other key.
+// name key: those whose name word's key is that key, all of them, and the
+// others by the anchor's range of the other key. The last name's are read
+// in order, up to the limit: thousands of patients can share a last name
+// (O'Brien for "jo brien").
 func (s *searchSQL) anchoredWordParts(p, filter, yr string) []string {
 	inA := "key >= :a AND key < :ae"
 	return []string{
 		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", " AND "+inA) + ` CROSS JOIN ` + s.lastIndex(yr) + `
 			AND last_key = w.k` + filter + ` LIMIT :lim)`,
-		`SELECT seq FROM ` + wordKeys(p, "last", " AND NOT ("+inA+")") + ` CROSS JOIN ` + s.lastIndex(yr) + `
-			AND last_key = w.k AND ` + starts("first_key", "a") + filter,
+		`SELECT seq FROM (SELECT seq FROM ` + wordKeys(p, "last", " AND NOT ("+inA+")") + ` CROSS JOIN ` + s.lastIndex(yr) + `
+			AND last_key = w.k AND ` + starts("first_key", "a") + filter + ` LIMIT :lim)`,
 		`SELECT seq FROM ` + wordKeys(p, "first", " AND "+inA) + ` CROSS JOIN ` + s.firstIndex(yr) + `
 			AND first_key = w.k` + filter,
 		`SELECT seq FROM ` + wordKeys(p, "first", " AND NOT ("+inA+")") + ` CROSS JOIN ` + s.firstIndex(yr) + `
