@@ -254,6 +254,11 @@ const driverLimit = 256
 // the name indexes are read whole for tier 3ab.
 const shortRanges = 256
 
+// yearSpread is how many birth years a directory's patients spread over
+// at the least, for the size of one year's range of patients_by_year:
+// about rows/yearSpread entries.
+const yearSpread = 64
+
 // fewTokenRows is the number of rows from the token index that tier 3
 // looks up without weighing anything else.
 const fewTokenRows = 16
@@ -588,7 +593,16 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 		anchorList = tokenList{list, n}
 	}
 	n := anchorList.n
+	lookups := n
+	if p.namesList && !p.namesInRanges {
+		lookups += namesRows
+	}
 	switch cost := 3*n + f.wordRows[s.q.Anchor]; {
+	case year.term != "" && db.way == wayAuto && n <= limit && 16*lookups > f.rows/yearSpread:
+		// So many rows to look up one by one that the year's range,
+		// checked inside the index, finds tier 3 sooner.
+		p = tier3{driver: -1, year: year.term}
+		return s.tier3(p, f), year.params, nil
 	case best < cost:
 		p.driver = 0
 		if p.namesList {
