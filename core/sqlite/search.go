@@ -481,7 +481,9 @@ func (db *DB) probe(ctx context.Context, s *searchSQL, year string) (*found, err
 //     anchor, the last name index is read in order.
 //   - With a birth year among the terms, the name indexes are read within
 //     that year (see lastIndex); and with a one-letter anchor, or one with
-//     too many rows, all of tier 3 is read from that year instead.
+//     too many rows, or more rows to look up one by one than reading the
+//     year's range costs (see yearSpread), all of tier 3 is read from that
+//     year instead.
 func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (string, []any, error) {
 	f := year.found
 	if f == nil {
