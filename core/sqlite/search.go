@@ -558,7 +558,7 @@ func (db *DB) tier3Plan(ctx context.Context, s *searchSQL, year yearPlan) (strin
 				// entries costs about as much as checking them: they are
 				// counted only up to four times the rows, which bounds
 				// what a count that finds the ranges too long wastes.
-				r, err := db.anchorRows(ctx, s, 4*n)
+				r, err := db.keyEntries(ctx, s.q.Anchor, pow2(4*n))
 				if err != nil {
 					return "", nil, err
 				}
@@ -695,12 +695,6 @@ func (db *DB) tokenLists(ctx context.Context, ms []string, n int) ([]tokenList, 
 		}
 	}
 	return out, nil
-}
-
-// anchorRows counts the entries of the anchor's ranges of the two name
-// indexes, up to at least n.
-func (db *DB) anchorRows(ctx context.Context, s *searchSQL, n int) (int, error) {
-	return db.keyEntries(ctx, s.q.Anchor, pow2(n))
 }
 
 // keyEntries counts the entries of the ranges of the two name indexes whose
